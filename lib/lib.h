@@ -1,0 +1,69 @@
+/*
+ * lib.h: code shared by mgwd, mgwctl and the tests: logging, allocation,
+ * request arenas, the control-message framing and small parsers.
+ */
+#ifndef MGW_LIB_H
+#define MGW_LIB_H
+
+#include <sys/types.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MGW_VERSION	PACKAGE_VERSION
+
+/* log.c */
+#define LOG_TO_STDERR	0	/* foreground (-d) */
+#define LOG_TO_SYSLOG	1
+#define LOG_TO_FILE	2
+void	log_init(int, int);		/* debug, verbose */
+int	log_open_file(const char *, char **);	/* "stderr", "syslog", path */
+int	log_reopen(void);		/* USR1: reopen the error log file */
+void	log_setverbose(int);
+int	log_getverbose(void);
+void	log_procinit(const char *);
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	vlog(int, const char *, va_list) __attribute__((format(printf, 2, 0)));
+void	fatal(const char *, ...) __attribute__((format(printf, 1, 2)))
+	    __attribute__((noreturn));
+void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2)))
+	    __attribute__((noreturn));
+
+/* xmalloc.c: die on OOM (master, config and ctl code only). */
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+int	 xasprintf(char **, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	 xvasprintf(char **, const char *, va_list)
+	    __attribute__((format(printf, 2, 0)));
+
+/* pool.c: per-request arena, freed in one shot (nginx ngx_pool_t). */
+struct pool;
+struct pool	*pool_new(size_t);		/* first block size in bytes */
+void		 pool_free(struct pool *);
+void		 pool_reset(struct pool *);	/* keep the first block */
+void		*pool_alloc(struct pool *, size_t);	/* NULL on OOM */
+char		*pool_strndup(struct pool *, const char *, size_t);
+
+/* util.c */
+/*
+ * Parse "30s", "100ms", "2m", "1h", "1d" into milliseconds.  A bare number
+ * is refused so nobody confuses seconds and milliseconds.  0 or -1.
+ */
+int	 util_parse_duration(const char *, uint64_t *);
+/* Parse "16k", "10m", "1g" or a bare byte count into bytes.  0 or -1. */
+int	 util_parse_size(const char *, uint64_t *);
+uint64_t util_now_ms(void);		/* CLOCK_MONOTONIC in ms */
+int	 util_set_nonblock(int);
+int	 util_set_cloexec(int);
+/* Write a JSON string literal (with quotes) of s into buf; returns length. */
+size_t	 util_json_escape(char *, size_t, const char *, size_t);
+
+#endif /* MGW_LIB_H */

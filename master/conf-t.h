@@ -1,0 +1,147 @@
+/*
+ * conf-t.h: the parsed configuration.  Only the master builds it (conf.c);
+ * workers inherit it read-only through fork and never write to it.  No
+ * libconfig type outlives conf_load().
+ */
+#ifndef MGW_CONF_T_H
+#define MGW_CONF_T_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <stdint.h>
+
+#define CONF_NAME_MAX		64	/* names of listeners, APIs, zones */
+
+enum conf_log_target {
+	CONF_LOG_STDERR = 0,
+	CONF_LOG_SYSLOG,
+	CONF_LOG_FILE
+};
+
+struct conf_listener {
+	char			*l_name;	/* unique; env override key */
+	char			*l_listen;	/* as written: "host:port" */
+	struct sockaddr_storage	 l_ss;		/* resolved at load */
+	socklen_t		 l_sslen;
+	int			 l_admin;	/* /health /status only */
+	int			 l_backlog;	/* listen(2) backlog */
+};
+
+struct conf_header {
+	char			*h_name;
+	char			*h_value;
+};
+
+enum conf_endpoint_type {
+	CONF_EP_HTTP = 0,
+	CONF_EP_MOCK
+};
+
+/* One upstream URL, "http://host:port/prefix", resolved at load. */
+struct conf_url {
+	char			*u_url;		/* as written */
+	char			*u_host;	/* Host header value (host[:port]) */
+	char			*u_prefix;	/* path prefix, "" or "/v2" */
+	struct sockaddr_storage	 u_ss;
+	socklen_t		 u_sslen;
+};
+
+struct conf_endpoints {
+	enum conf_endpoint_type	 ep_type;
+	/* CONF_EP_HTTP */
+	struct conf_url		*ep_production;
+	size_t			 ep_nproduction;
+	struct conf_url		*ep_sandbox;
+	size_t			 ep_nsandbox;
+	uint64_t		 ep_connect_timeout;	/* ms */
+	uint64_t		 ep_timeout;		/* ms, read */
+	uint64_t		 ep_send_timeout;	/* ms */
+	uint32_t		 ep_keepalive;	/* idle pooled conns per worker */
+	uint32_t		 ep_retries;	/* other endpoints tried on connect failure */
+	/* CONF_EP_MOCK */
+	int			 ep_mock_status;
+	struct conf_header	*ep_mock_headers;
+	size_t			 ep_nmock_headers;
+	char			*ep_mock_body;
+	size_t			 ep_mock_bodylen;
+};
+
+/* HTTP methods as a bit set, indexed by enum conf_method. */
+enum conf_method {
+	CONF_M_GET = 0,
+	CONF_M_HEAD,
+	CONF_M_POST,
+	CONF_M_PUT,
+	CONF_M_DELETE,
+	CONF_M_PATCH,
+	CONF_M_OPTIONS,
+	CONF_M_MAX
+};
+#define CONF_M_ALL	((1u << CONF_M_MAX) - 1)
+
+struct conf_resource {
+	char			*r_path;	/* template: "/pet/{id}", "/x/*" */
+	uint32_t		 r_methods;	/* bit set of 1 << enum conf_method */
+	struct conf_endpoints	*r_endpoints;	/* NULL: the API's */
+	int			 r_index;	/* position in api->a_resources */
+};
+
+struct conf_api {
+	char			*a_name;
+	char			*a_version;	/* may be NULL */
+	char			*a_base_path;	/* normalised, no trailing '/' */
+	struct conf_endpoints	 a_endpoints;
+	struct conf_resource	*a_resources;	/* none: every path, every method */
+	size_t			 a_nresources;
+	int			 a_index;	/* position in conf->c_apis */
+};
+
+struct conf_limits {
+	uint64_t		 max_header_size;	/* bytes */
+	uint64_t		 max_body_size;		/* bytes, 0 = unlimited */
+	uint64_t		 header_timeout;	/* ms */
+	uint64_t		 body_timeout;		/* ms, between reads */
+	uint64_t		 keepalive_timeout;	/* ms */
+	uint64_t		 send_timeout;		/* ms, between writes */
+	uint32_t		 max_connections;	/* per worker */
+};
+
+struct conf_gateway {
+	int			 workers;	/* resolved: 0 became ncpu */
+	char			*user;		/* may be NULL */
+	char			*group;		/* may be NULL */
+	char			*pid_file;
+	char			*control_socket;
+	char			*error_log;	/* path, "stderr" or "syslog" */
+	char			*access_log;	/* path or "off" */
+	uint64_t		 drain_timeout;	/* ms */
+	char			**trusted_proxies;	/* CIDRs as written */
+	size_t			 ntrusted_proxies;
+	struct conf_cidr	*trusted;	/* parsed trusted_proxies */
+};
+
+struct conf_cidr {
+	int			 c_family;	/* AF_INET, AF_INET6 */
+	uint8_t			 c_addr[16];
+	int			 c_bits;
+};
+
+struct conf_shm {
+	uint64_t		 size;		/* bytes for the general zone */
+};
+
+struct mgw_conf {
+	char			*c_file;	/* path it was loaded from */
+	struct conf_gateway	 c_gateway;
+	struct conf_listener	*c_listeners;
+	size_t			 c_nlisteners;
+	struct conf_limits	 c_limits;
+	struct conf_shm		 c_shm;
+	struct conf_api		*c_apis;
+	size_t			 c_napis;
+	char			**c_overrides;	/* "MGW_X=v" applied, for -n */
+	size_t			 c_noverrides;
+};
+
+#endif /* MGW_CONF_T_H */

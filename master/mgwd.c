@@ -1,0 +1,2 @@
+/* placeholder until master is written */
+int main(void);

@@ -1,0 +1,91 @@
+/*
+ * plugin.h: the plugin ABI.  Every policy (access log, request id, and
+ * later authentication, throttling, metering) is a plugin: a table of
+ * phase hooks that the proxy core calls in order for each request.
+ * Built-ins are listed in builtin.c; external .so plugins will export
+ * "mgw_plugin_entry" with the same structure.  This header compiles alone.
+ */
+#ifndef MGW_PLUGIN_H
+#define MGW_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MGW_PLUGIN_API	1	/* bump on any change to this file */
+
+/* What a hook returns. */
+enum mgw_status {
+	MGW_ERROR = -1,		/* internal failure: 500, cause logged */
+	MGW_OK = 0,		/* go on to the next plugin */
+	MGW_DONE,		/* the plugin answered (mgw_respond_error) */
+	MGW_AGAIN		/* suspended: call mgw_request_resume() later */
+};
+
+struct mgw_conf;		/* master/conf-t.h, read-only to plugins */
+struct mgw_request;		/* opaque, lives for one request */
+
+struct mgw_plugin {
+	uint32_t	 api;		/* MGW_PLUGIN_API */
+	const char	*name;
+	/*
+	 * Master, at config load (and mgwd -n).  Validate what the plugin
+	 * needs from conf and build its state for this generation; on error
+	 * set *cause (malloc'd) and return MGW_ERROR, which refuses the config.
+	 */
+	int	(*conf)(const struct mgw_conf *conf, void **state, char **cause);
+	/* Worker, once after fork, before accepting. */
+	int	(*init_worker)(void *state, char **cause);
+	/*
+	 * Worker, after routing and before the request goes upstream.  May
+	 * answer (MGW_DONE), or suspend (MGW_AGAIN) and resume later.
+	 * Never blocks.
+	 */
+	int	(*access)(void *state, struct mgw_request *r);
+	/* Worker, before the response header is sent to the client. */
+	int	(*header_filter)(void *state, struct mgw_request *r);
+	/* Worker, when the request is finished (also for errors). */
+	void	(*log)(void *state, struct mgw_request *r);
+	/* Worker, on SIGUSR1: reopen files. */
+	void	(*reopen)(void *state);
+	/* Master or worker: release the state of a generation. */
+	void	(*fini)(void *state);
+};
+
+/*
+ * Accessors the core exports to plugins.  Strings are not NUL-terminated
+ * unless said; lengths travel with them.  Valid for the request's life.
+ */
+const char	*mgw_request_method(struct mgw_request *);
+const char	*mgw_request_uri(struct mgw_request *, size_t *);  /* as sent */
+const char	*mgw_request_path(struct mgw_request *, size_t *); /* normalised */
+int		 mgw_request_http_minor(struct mgw_request *);
+const char	*mgw_request_header(struct mgw_request *, const char *,
+		    size_t *);
+/* Set (replace) a header sent upstream; value copied. 0 or -1. */
+int		 mgw_request_set_header(struct mgw_request *, const char *,
+		    const char *, size_t);
+/* Add a header to the response sent to the client; copied. 0 or -1. */
+int		 mgw_response_add_header(struct mgw_request *, const char *,
+		    const char *);
+const char	*mgw_request_client_addr(struct mgw_request *);	/* text */
+const char	*mgw_request_id(struct mgw_request *);
+int		 mgw_request_set_id(struct mgw_request *, const char *, size_t);
+const char	*mgw_request_api(struct mgw_request *);	/* NULL if none */
+int		 mgw_response_status(struct mgw_request *);
+uint64_t	 mgw_request_bytes_in(struct mgw_request *);
+uint64_t	 mgw_response_bytes_out(struct mgw_request *);
+uint64_t	 mgw_request_start_ms(struct mgw_request *);	/* wall clock */
+uint64_t	 mgw_request_duration_us(struct mgw_request *);
+const char	*mgw_request_upstream(struct mgw_request *);	/* NULL if none */
+void		*mgw_request_pool_alloc(struct mgw_request *, size_t);
+/*
+ * Answer the request with a gateway error: the JSON body
+ * {"error":{"status":S,"code":C,"message":M,"request_id":...}}.
+ * Then return MGW_DONE from the hook.
+ */
+int		 mgw_respond_error(struct mgw_request *, int, const char *,
+		    const char *);
+/* Resume a request suspended by MGW_AGAIN, with that hook's verdict. */
+void		 mgw_request_resume(struct mgw_request *, int);
+
+#endif /* MGW_PLUGIN_H */
