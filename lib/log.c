@@ -159,21 +159,14 @@ vlog(int pri, const char *fmt, va_list ap)
 void
 log_warn(const char *emsg, ...)
 {
-	char	*nfmt;
+	char	 msg[1536];
 	va_list	 ap;
 	int	 saved_errno = errno;
 
 	va_start(ap, emsg);
-	if (emsg == NULL)
-		vlog(LOG_ERR, "%s", ap);
-	else if (asprintf(&nfmt, "%s: %s", emsg, strerror(saved_errno)) ==
-	    -1) {
-		vlog(LOG_ERR, emsg, ap);
-	} else {
-		vlog(LOG_ERR, nfmt, ap);
-		free(nfmt);
-	}
+	vsnprintf(msg, sizeof(msg), emsg, ap);
 	va_end(ap);
+	log_warnx("%s: %s", msg, strerror(saved_errno));
 	errno = saved_errno;
 }
 
@@ -209,7 +202,7 @@ log_debug(const char *emsg, ...)
 	}
 }
 
-static void __attribute__((noreturn))
+static void __attribute__((noreturn)) __attribute__((format(printf, 2, 0)))
 vfatalc(int code, const char *emsg, va_list ap)
 {
 	char	 s[1024];

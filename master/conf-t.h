@@ -45,6 +45,7 @@ struct conf_url {
 	char			*u_prefix;	/* path prefix, "" or "/v2" */
 	struct sockaddr_storage	 u_ss;
 	socklen_t		 u_sslen;
+	size_t			 u_pool;	/* worker pool index, set by master */
 };
 
 struct conf_endpoints {
@@ -65,6 +66,7 @@ struct conf_endpoints {
 	size_t			 ep_nmock_headers;
 	char			*ep_mock_body;
 	size_t			 ep_mock_bodylen;
+	size_t			 ep_index;	/* balancer slot, set by master */
 };
 
 /* HTTP methods as a bit set, indexed by enum conf_method. */
@@ -81,7 +83,7 @@ enum conf_method {
 #define CONF_M_ALL	((1u << CONF_M_MAX) - 1)
 
 struct conf_resource {
-	char			*r_path;	/* template: "/pet/{id}", "/x/*" */
+	char			*r_path;	/* template: "/pet/{id}", final "*" */
 	uint32_t		 r_methods;	/* bit set of 1 << enum conf_method */
 	struct conf_endpoints	*r_endpoints;	/* NULL: the API's */
 	int			 r_index;	/* position in api->a_resources */

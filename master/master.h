@@ -25,21 +25,90 @@ int	conf_method_parse(const char *, size_t);	/* -1 if unknown */
 int	conf_cidr_match(const struct conf_cidr *, size_t,
 	    const struct sockaddr *);
 
+/* conf-table.c */
+/*
+ * The declarative option table conf_load() walks: one entry per key, with
+ * its type, range, default (a string parsed like an environment value) and
+ * a one-line doc.  Values land at t_off in the enclosing struct; arrays and
+ * lists keep their count at t_off2.  t_check names a validation conf.c runs
+ * once the value (or, for groups and list items, the whole item) is stored.
+ */
+enum conf_type {
+	CONF_T_INT = 0,		/* int */
+	CONF_T_UINT,		/* uint32_t */
+	CONF_T_BOOL,		/* int, 0 or 1 */
+	CONF_T_STRING,		/* char * */
+	CONF_T_DURATION,	/* uint64_t, ms; "30s" */
+	CONF_T_SIZE,		/* uint64_t, bytes; "16k" or a byte count */
+	CONF_T_STRINGS,		/* char **, count (size_t) at t_off2 */
+	CONF_T_URLS,		/* struct conf_url *, count at t_off2 */
+	CONF_T_HEADERS,		/* struct conf_header *, count at t_off2 */
+	CONF_T_METHODS,		/* uint32_t bit set of 1 << enum conf_method */
+	CONF_T_GROUP,		/* t_sub; struct at t_off (CONF_F_PTR: pointer) */
+	CONF_T_LIST		/* t_sub items of t_size: array at t_off */
+};
+enum conf_check {
+	CONF_CHK_NONE = 0,
+	CONF_CHK_WORKERS,	/* 0 becomes the number of CPUs */
+	CONF_CHK_LNAME,		/* [A-Za-z0-9_-], 1..63 chars */
+	CONF_CHK_ANAME,		/* [A-Za-z0-9_.-], 1..63 chars */
+	CONF_CHK_LISTEN,	/* "host:port", resolved into l_ss */
+	CONF_CHK_CIDRS,		/* trusted_proxies into c_gateway.trusted */
+	CONF_CHK_BASE_PATH,	/* {version}, normalised */
+	CONF_CHK_RES_PATH,	/* path template */
+	CONF_CHK_LISTENER,	/* item: unique name and address */
+	CONF_CHK_API,		/* item: unique base path, index */
+	CONF_CHK_RESOURCE,	/* item: methods, index */
+	CONF_CHK_ENDPOINTS,	/* group: production xor mock */
+	CONF_CHK_MOCK		/* group: body length */
+};
+#define CONF_F_REQUIRED	0x1	/* error if absent */
+#define CONF_F_NONEMPTY	0x2	/* list or array: at least one item */
+#define CONF_F_PTR	0x4	/* group: allocated only when present */
+struct conf_opt {
+	const char		*t_name;	/* NULL ends a table */
+	enum conf_type		 t_type;
+	uint64_t		 t_min;		/* in the type's unit */
+	uint64_t		 t_max;
+	const char		*t_default;	/* NULL: zero, NULL, empty */
+	const char		*t_doc;
+	size_t			 t_off;
+	size_t			 t_off2;
+	size_t			 t_size;	/* list item or CONF_F_PTR group */
+	const struct conf_opt	*t_sub;
+	int			 t_flags;
+	enum conf_check		 t_check;
+};
+extern const struct conf_opt conf_table[];
+
 /* conf-env.c */
 /*
  * Turn MGW_SECTION_KEY=value strings into overrides applied on top of the
  * parsed file.  List items are addressed by their name:
- * MGW_LISTENERS_HTTP_LISTEN=0.0.0.0:8080.
+ * MGW_LISTENERS_HTTP_LISTEN=0.0.0.0:8080.  Components are matched against
+ * conf_table; a variable naming no setting gets o_npath 0 and conf_load()
+ * reports it.  MGW_DEBUG_HOOKS and MGW_TEST_* are not ours and are skipped.
  */
 struct conf_override {
 	char	*o_env;		/* "MGW_GATEWAY_WORKERS=4" as found */
-	char	*o_path[4];	/* lowercase components */
+	char	*o_name;	/* "MGW_GATEWAY_WORKERS" */
+	char	*o_path[6];	/* lowercase components */
 	size_t	 o_npath;
 	char	*o_value;
 	int	 o_used;
 };
 int	conf_env_collect(char **, struct conf_override **, size_t *);
 void	conf_env_free(struct conf_override *, size_t);
+
+/* plugin.c, master side */
+struct plugin_set;
+/*
+ * Run every built-in plugin's conf hook on conf.  Returns the generation's
+ * plugin set, or NULL with *cause (every failing plugin, one per line).
+ */
+struct plugin_set *plugin_conf_all(const struct mgw_conf *, char **);
+void	plugin_set_free(struct plugin_set *);
+int	plugin_init_worker(struct plugin_set *, char **);
 
 /* listener.c */
 /*
@@ -61,7 +130,22 @@ int	listener_reconcile(struct listeners *, const struct mgw_conf *,
 	    char **);
 void	listener_closeall(struct listeners *);
 
+/* A generation: one loaded configuration and what was built from it. */
+struct generation {
+	int			 g_num;
+	struct mgw_conf		*g_conf;
+	struct router		*g_router;
+	struct plugin_set	*g_plugins;
+};
+
 /* master.c */
+/*
+ * Load, validate and prepare a configuration: conf_load(), endpoint
+ * indices, the router and the plugins' conf hooks.  The same path serves
+ * mgwd -n, startup and reload.  NULL with *cause on any error.
+ */
+struct generation *master_load(const char *, char **);
+void	generation_free(struct generation *);
 int	master_run(const char *, int, int);	/* file, debug, verbose */
 /*
  * The one reload path: SIGHUP, mgwctl reload and init scripts end here.
@@ -70,15 +154,58 @@ int	master_run(const char *, int, int);	/* file, debug, verbose */
  * control client is sent once the new workers report ready.
  */
 int	master_reload(char **);
-void	master_stop(int);			/* graceful? */
-char	*master_status(void);			/* "key: value\n" lines */
-void	master_set_verbose(int);
+void	master_stop(int);			/* 1 graceful, 0 fast */
+char	*master_status(void);			/* malloc'd "key: value\n" lines */
+char	*master_stats(void);			/* malloc'd "key: value\n" lines */
+void	master_set_verbose(int);		/* master and workers */
+
+/* proc.c: worker processes, master side */
+struct bufferevent;
+struct worker {
+	pid_t			 w_pid;
+	int			 w_gen;
+	int			 w_index;	/* 0..workers-1 in its generation */
+	int			 w_slot;	/* stats slot */
+	int			 w_fd;		/* channel, master end */
+	struct bufferevent	*w_bev;
+	int			 w_ready;
+	int			 w_draining;
+	uint64_t		 w_started;	/* ms, monotonic */
+	struct worker		*w_next;
+};
+/*
+ * Fork one worker of generation gen serving the given listeners.  Master
+ * only.  Returns the worker (linked in proc_workers()) or NULL with
+ * *cause.
+ */
+struct worker	*worker_spawn(struct generation *, int,
+		    const struct listeners *, char **);
+void		 worker_reap(void);	/* SIGCHLD: waitpid loop */
+struct worker	*proc_workers(void);
+void		 worker_signal_gen(int, int, int);	/* gen, op, sig */
+void		 worker_send(struct worker *, uint32_t, const char *);
+int		 proc_count(int, int);	/* workers of gen (-1 all), ready only? */
+
+/* callbacks proc.c makes into master.c */
+void	master_worker_ready(struct worker *);
+void	master_worker_exited(struct worker *, int);	/* wait status */
 
 /* control.c */
-struct control;
-int	control_init(const char *, char **);
-void	control_fini(void);
-/* reply to the peer that asked for reload; NULL cause is success */
+struct event_base;
+/*
+ * Listen on the control socket path: unlink a stale socket, bind under a
+ * tight umask, then mode 0660 and group (NULL: keep root's).  Registers
+ * its events on base.  Master only.  0, or -1 with *cause.
+ */
+int	control_init(struct event_base *, const char *, const char *,
+	    char **);
+void	control_fini(void);		/* close and unlink */
+void	control_close_inherited(void);	/* in a worker after fork */
+/*
+ * The verdict of an accepted reload, once the new generation is ready
+ * (ok = 1) or failed to start (ok = 0, cause says why).  Sent to the
+ * control client that asked for it, if any.
+ */
 void	control_reload_done(int, const char *);
 
 #endif /* MGW_MASTER_H */

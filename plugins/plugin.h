@@ -36,6 +36,11 @@ struct mgw_plugin {
 	/* Worker, once after fork, before accepting. */
 	int	(*init_worker)(void *state, char **cause);
 	/*
+	 * Worker, as soon as a request head is parsed, before routing and
+	 * before any error the gateway may answer (nginx POST_READ).
+	 */
+	int	(*post_read)(void *state, struct mgw_request *r);
+	/*
 	 * Worker, after routing and before the request goes upstream.  May
 	 * answer (MGW_DONE), or suspend (MGW_AGAIN) and resume later.
 	 * Never blocks.

@@ -38,6 +38,8 @@ void		 shm_zone_begin(void);	/* start declaring for a new config */
 void		*shm_zone_root(struct shm_zone *);	/* data area after header */
 size_t		 shm_zone_datasize(struct shm_zone *);
 void		 shm_zone_freeall(void);
+/* Registry walk for shm-lock.c: the i-th zone of any generation, or NULL. */
+struct shm_zone	*shm_zone_at(size_t);
 
 /* shm-lock.c */
 /*

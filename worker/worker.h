@@ -43,14 +43,234 @@ struct route_match {
 struct router;
 /*
  * Build the routing trie for conf: APIs by base path (longest wins, at a
- * segment boundary), then resources by path template ("/pet/{id}",
- * trailing "/*") and method.  Literal segments beat "{param}", which beats
- * "*".  NULL with *cause on a conflict (two APIs with one base path).
+ * segment boundary), then resources by path template ("/pet/{id}", a
+ * final "*" segment) and method.  Literal segments beat "{param}", which
+ * beats "*".  NULL with *cause on a conflict (two APIs with one base path).
  */
 struct router	*route_build(const struct mgw_conf *, char **);
 void		 route_free(struct router *);
 /* path: normalised; method: enum conf_method or -1 for an unknown one */
 enum route_result route_match(const struct router *, const char *, size_t,
 		    int, struct route_match *);
+
+/*
+ * The worker's private objects.  Everything below lives in one worker
+ * process and is touched only from its event loop.
+ */
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+#include <event2/bufferevent.h>
+#include <event2/buffer.h>
+
+#include <llhttp.h>
+
+#define HTTP_MAX_HEADERS	128	/* per request or response */
+#define HTTP_BUF_HIGH		(64 * 1024)	/* back-pressure watermark */
+#define HTTP_LINGER_MS		2000	/* lingering close */
+#define REQUEST_ID_MAX		128
+
+struct mgw_plugin;
+struct stats_slot;
+struct conn;
+struct request;
+struct upstream_conn;
+
+/* A header as received: offsets into the owner's header arena. */
+struct http_header {
+	char			*name;
+	size_t			 namelen;
+	char			*value;
+	size_t			 valuelen;
+};
+
+/* Growing storage for one message head, bounded by max_header_size. */
+struct http_head {
+	char			*buf;		/* pool memory */
+	size_t			 len;
+	size_t			 cap;
+	struct http_header	 hdr[HTTP_MAX_HEADERS];
+	int			 nhdr;
+	int			 in_value;	/* last callback was a value */
+	int			 overflow;	/* too big or too many */
+};
+
+/* A plugin instance of the running generation. */
+struct plugin_inst {
+	const struct mgw_plugin	*pi_plugin;
+	void			*pi_state;
+};
+
+struct plugin_set {
+	struct plugin_inst	*ps_inst;
+	size_t			 ps_n;
+};
+
+/* The worker process: one per slot, one event loop. */
+struct worker_env {
+	struct event_base		*we_base;
+	const struct mgw_conf		*we_conf;
+	const struct router		*we_router;
+	struct plugin_set		*we_plugins;
+	struct stats_slot		*we_stats;
+	int				 we_gen;	/* generation */
+	int				 we_slot;
+	int				 we_channel;	/* to the master */
+	struct bufferevent		*we_chan_bev;
+	struct evconnlistener		**we_listeners;
+	int				*we_listener_admin;
+	size_t				 we_nlisteners;
+	int				 we_draining;
+	int				 we_debug_hooks;
+	uint32_t			 we_nconns;
+	TAILQ_HEAD(, conn)		 we_conns;
+	struct upstream_pool		*we_pools;	/* per endpoint */
+	size_t				 we_npools;
+	uint64_t			 we_rid_seed[2];
+	struct shm_zone			*we_zone;	/* "general" */
+};
+
+extern struct worker_env *wenv;
+
+enum request_state {
+	REQ_HEADER = 0,		/* reading the request head */
+	REQ_ACCESS,		/* in the access phase (maybe suspended) */
+	REQ_BODY,		/* head dispatched, body streaming */
+	REQ_DONE		/* response finished */
+};
+
+struct request {
+	struct conn		*r_conn;
+	struct pool		*r_pool;
+	enum request_state	 r_state;
+	struct http_head	 r_head;
+	char			*r_url;		/* raw target, pool */
+	size_t			 r_urllen;
+	char			*r_path;	/* normalised, NUL-terminated */
+	size_t			 r_pathlen;
+	const char		*r_query;	/* after '?' in r_url, or NULL */
+	size_t			 r_querylen;
+	int			 r_method;	/* enum conf_method, -1 other */
+	const char		*r_method_name;
+	int			 r_minor;	/* HTTP/1.r_minor */
+	int			 r_keepalive;	/* client wants keep-alive */
+	int			 r_chunked;	/* request body is chunked */
+	int			 r_has_body;
+	uint64_t		 r_content_length;
+	int			 r_expect_continue;
+	int			 r_body_done;	/* whole request body parsed */
+	uint64_t		 r_body_bytes;	/* body bytes received */
+	uint64_t		 r_bytes_in;	/* head + body bytes */
+	uint64_t		 r_bytes_out;	/* bytes queued to the client */
+	char			 r_id[REQUEST_ID_MAX + 1];
+	struct route_match	 r_route;
+	const struct conf_endpoints *r_endpoints;
+	int			 r_status;	/* sent to the client, 0 none */
+	int			 r_head_sent;	/* response head queued */
+	int			 r_resp_done;	/* response fully queued */
+	int			 r_resp_chunked;	/* we chunk toward the client */
+	int			 r_resp_close;	/* close after the response */
+	int			 r_access_idx;	/* next plugin in access */
+	struct http_header	*r_set;		/* headers set by plugins */
+	int			 r_nset;
+	struct http_header	*r_add;		/* response headers added */
+	int			 r_nadd;
+	struct upstream_conn	*r_up;
+	struct evbuffer		*r_upbuf;	/* body staged until connected */
+	int			 r_up_queued;	/* whole request queued upstream */
+	int			 r_up_moved;	/* body bytes went to a socket */
+	size_t			 r_up_idx;	/* production endpoint in use */
+	char			*r_upstream_name;
+	int			 r_tries;
+	uint64_t		 r_start_us;	/* monotonic */
+	uint64_t		 r_start_wall_ms;
+	uint64_t		 r_end_us;
+	const char		*r_err_code;	/* gateway error code */
+	struct event		*r_timer;	/* body or upstream timeouts */
+};
+
+enum conn_state {
+	CONN_IDLE = 0,		/* waiting for a request (keep-alive) */
+	CONN_ACTIVE,		/* a request is in progress */
+	CONN_LINGER		/* response sent, draining input to close */
+};
+
+struct conn {
+	TAILQ_ENTRY(conn)	 c_entry;
+	struct bufferevent	*c_bev;
+	int			 c_fd;
+	enum conn_state		 c_state;
+	llhttp_t		 c_parser;
+	struct request		*c_req;
+	struct pool		*c_pool;	/* reset per request */
+	struct sockaddr_storage	 c_peer;
+	socklen_t		 c_peerlen;
+	char			 c_peer_text[64];
+	char			 c_local_port[8];
+	int			 c_admin;	/* accepted on an admin listener */
+	int			 c_close;	/* close after this response */
+	int			 c_paused;	/* parser paused by us */
+	int			 c_reading;	/* EV_READ enabled */
+	uint64_t		 c_head_bytes;	/* bytes of the current head */
+	uint32_t		 c_nrequests;
+	struct event		*c_timer;	/* header/keepalive/linger */
+	struct event		*c_resume;	/* deferred http_read() */
+};
+
+/* worker.c */
+void	worker_main(const struct mgw_conf *, const struct router *,
+	    struct plugin_set *, const int *, const int *, size_t, int, int,
+	    int);
+void	worker_conn_closed(void);
+
+/* conn.c */
+void	conn_accept(int, struct sockaddr *, int, int);
+void	conn_close(struct conn *);
+void	conn_linger(struct conn *);
+void	conn_keepalive(struct conn *);
+void	conn_read_enable(struct conn *, int);
+void	conn_drain_idle(void);
+void	conn_timer_set(struct conn *, uint64_t);
+
+/* http.c */
+void	http_read(struct conn *);
+void	http_request_finish(struct request *);
+void	http_request_continue(struct request *);
+int	http_client_writable(struct request *);
+const char *http_header_find(const struct http_head *, const char *,
+	    size_t *);
+
+/* response.c */
+/*
+ * Queue a gateway error: status, a stable code and a message in the JSON
+ * body.  Marks the connection for closing when the request body was not
+ * read whole.  Never fails: on OOM the connection is closed.
+ */
+void	response_error(struct request *, int, const char *, const char *);
+void	response_simple(struct request *, int, const char *, const char *,
+	    size_t);
+void	response_mock(struct request *, const struct conf_endpoints *);
+/* Append the common response headers (Date, Server, X-Request-Id...). */
+void	response_common_headers(struct request *, struct evbuffer *);
+const char *response_reason(int);
+void	response_count(struct request *);
+
+/* upstream.c */
+int	upstream_init(void);
+void	upstream_start(struct request *);
+void	upstream_body(struct request *, const char *, size_t);
+void	upstream_body_done(struct request *);
+void	upstream_abort(struct request *);
+void	upstream_client_drained(struct request *);
+void	upstream_drain_idle(void);
+size_t	upstream_pending(struct request *);
+
+/* plugins (plugin.c), worker side */
+int	plugin_run_post_read(struct request *);
+int	plugin_run_access(struct request *);
+void	plugin_run_header_filter(struct request *);
+void	plugin_run_log(struct request *);
+void	plugin_run_reopen(void);
 
 #endif /* MGW_WORKER_H */

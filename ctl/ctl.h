@@ -1,0 +1,45 @@
+/*
+ * ctl.h: mgwctl, the control tool: its command token table (relayctl
+ * parser.c style) and what parsing the command line yields.
+ */
+#ifndef MGW_CTL_H
+#define MGW_CTL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum ctl_token_type {
+	CTL_TOK_END = 0,	/* end of a table */
+	CTL_TOK_NONE,		/* the words may stop here */
+	CTL_TOK_KEYWORD		/* a word, matched by unique prefix */
+};
+
+/*
+ * One entry of a token table.  A matched keyword sets the message to send
+ * (when t_msg is not 0) and carries on in t_next with the next word.
+ */
+struct ctl_token {
+	enum ctl_token_type	 t_type;
+	const char		*t_keyword;
+	uint32_t		 t_msg;		/* enum ctl_type, 0: none */
+	const char		*t_payload;	/* NULL: empty */
+	const struct ctl_token	*t_next;
+};
+
+struct ctl_parse_result {
+	uint32_t	 msg;		/* enum ctl_type to send */
+	const char	*payload;	/* "" for none */
+	const char	*command;	/* first word, spelled out */
+};
+
+/* ctl-parse.c */
+/*
+ * Match argv[0..argc-1] against the command table.  Returns 0 and fills
+ * *res, or -1 with *cause (unknown, ambiguous, missing or extra word),
+ * which the caller prints and frees.
+ */
+int	ctl_parse(int, char **, struct ctl_parse_result *, char **);
+/* Print the command list, one per line, indented by a tab. */
+void	ctl_parse_commands(FILE *);
+
+#endif /* MGW_CTL_H */

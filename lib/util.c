@@ -1,0 +1,220 @@
+/*
+ * util.c: small parsers and descriptor helpers shared by mgwd, mgwctl and
+ * the tests.  Nothing here allocates, so workers may call all of it.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib.h"
+
+static int	util_parse_number(const char **, uint64_t *);
+static int	util_mul(uint64_t, uint64_t, uint64_t *);
+static size_t	util_utf8_len(unsigned char);
+
+/* Read the decimal digits at *sp, advancing it; -1 on none or overflow. */
+static int
+util_parse_number(const char **sp, uint64_t *vp)
+{
+	const char	*s = *sp;
+	uint64_t	 v = 0;
+
+	if (*s < '0' || *s > '9')
+		return (-1);
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return (-1);
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*sp = s;
+	*vp = v;
+	return (0);
+}
+
+static int
+util_mul(uint64_t a, uint64_t b, uint64_t *rp)
+{
+	if (b != 0 && a > UINT64_MAX / b)
+		return (-1);
+	*rp = a * b;
+	return (0);
+}
+
+/*
+ * Parse "<digits><unit>" with unit ms, s, m, h or d into milliseconds in
+ * *msp.  A bare number is refused so nobody confuses seconds and
+ * milliseconds.  Returns 0, or -1 (also on overflow).
+ */
+int
+util_parse_duration(const char *s, uint64_t *msp)
+{
+	uint64_t	 v, mult;
+
+	if (s == NULL || util_parse_number(&s, &v) == -1)
+		return (-1);
+	if (strcmp(s, "ms") == 0)
+		mult = 1;
+	else if (strcmp(s, "s") == 0)
+		mult = 1000;
+	else if (strcmp(s, "m") == 0)
+		mult = 60 * 1000;
+	else if (strcmp(s, "h") == 0)
+		mult = 3600 * 1000;
+	else if (strcmp(s, "d") == 0)
+		mult = 86400 * 1000;
+	else
+		return (-1);
+	return (util_mul(v, mult, msp));
+}
+
+/*
+ * Parse "<digits>" (bytes) or "<digits>k", "m", "g" (either case, powers
+ * of 1024) into bytes in *bytesp.  Returns 0, or -1 (also on overflow).
+ */
+int
+util_parse_size(const char *s, uint64_t *bytesp)
+{
+	uint64_t	 v, mult;
+
+	if (s == NULL || util_parse_number(&s, &v) == -1)
+		return (-1);
+	switch (*s) {
+	case '\0':
+		*bytesp = v;
+		return (0);
+	case 'k':
+	case 'K':
+		mult = 1024;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1024 * 1024;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1024 * 1024 * 1024;
+		break;
+	default:
+		return (-1);
+	}
+	if (s[1] != '\0')
+		return (-1);
+	return (util_mul(v, mult, bytesp));
+}
+
+/*
+ * Milliseconds of CLOCK_MONOTONIC: for timeouts and rate windows, which
+ * must not jump when the wall clock is set.  Any process.
+ */
+uint64_t
+util_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+/* Add O_NONBLOCK to fd.  Returns 0, or -1 with errno. */
+int
+util_set_nonblock(int fd)
+{
+	int	 flags;
+
+	if ((flags = fcntl(fd, F_GETFL)) == -1)
+		return (-1);
+	if (flags & O_NONBLOCK)
+		return (0);
+	return (fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1 ? -1 : 0);
+}
+
+/* Add FD_CLOEXEC to fd.  Returns 0, or -1 with errno. */
+int
+util_set_cloexec(int fd)
+{
+	int	 flags;
+
+	if ((flags = fcntl(fd, F_GETFD)) == -1)
+		return (-1);
+	if (flags & FD_CLOEXEC)
+		return (0);
+	return (fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == -1 ? -1 : 0);
+}
+
+/* Bytes in the UTF-8 sequence a lead byte starts; 1 for stray bytes. */
+static size_t
+util_utf8_len(unsigned char c)
+{
+	if (c >= 0xf0 && c <= 0xf7)
+		return (4);
+	if (c >= 0xe0)
+		return (3);
+	if (c >= 0xc0)
+		return (2);
+	return (1);
+}
+
+/*
+ * Write s (len bytes) into buf (size bytes) as a JSON string literal,
+ * quotes included: '"' and '\\' are escaped, control bytes become \uXXXX
+ * and other bytes, UTF-8 included, pass through.  When it does not fit,
+ * the string is cut before an escape or a multibyte sequence that would
+ * not fit whole, so the result is still a closed, valid literal.  buf is
+ * always NUL-terminated when size > 0; returns the length written
+ * (without the NUL), 0 when not even "" fits.  Any process.
+ */
+size_t
+util_json_escape(char *buf, size_t size, const char *s, size_t len)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 o = 0, i, in, out, k;
+
+	if (size == 0)
+		return (0);
+	if (size < 3) {
+		buf[0] = '\0';
+		return (0);
+	}
+	buf[o++] = '"';
+	for (i = 0; i < len; i += in) {
+		/* in bytes of s become out bytes of buf. */
+		in = 1;
+		if (p[i] == '"' || p[i] == '\\')
+			out = 2;
+		else if (p[i] < 0x20)
+			out = 6;
+		else if (p[i] >= 0x80) {
+			in = util_utf8_len(p[i]);
+			if (in > len - i)
+				in = len - i;
+			out = in;
+		} else
+			out = 1;
+		/* Room for this piece, the closing quote and the NUL. */
+		if (o + out + 2 > size)
+			break;
+		if (p[i] == '"' || p[i] == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = (char)p[i];
+		} else if (p[i] < 0x20) {
+			buf[o++] = '\\';
+			buf[o++] = 'u';
+			buf[o++] = '0';
+			buf[o++] = '0';
+			buf[o++] = hex[p[i] >> 4];
+			buf[o++] = hex[p[i] & 0xf];
+		} else {
+			for (k = 0; k < in; k++)
+				buf[o++] = (char)p[i + k];
+		}
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return (o);
+}

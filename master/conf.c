@@ -1,0 +1,1818 @@
+/*
+ * conf.c: mgw.conf -> struct mgw_conf.  libconfig parses the file; we walk
+ * conf_table (conf-table.c) over the result, taking each value from the
+ * environment, the file or the table's default, in that order, converting
+ * and checking it.  Every problem is recorded with file:line and the walk
+ * goes on, so one run of mgwd -n shows them all (HAProxy's ERR_*
+ * accumulation).  Nothing from libconfig outlives conf_load().
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <libconfig.h>
+
+#include "lib.h"
+#include "master.h"
+
+#define CONF_MAXENV	6	/* components of conf_override.o_path */
+
+#define CONF_FIELD(obj, off, type)	((type *)((char *)(obj) + (off)))
+
+struct conf_ctx {
+	const char		*cx_path;	/* the file asked for */
+	char			*cx_dir;	/* its directory: includes */
+	struct conf_override	*cx_ov;
+	size_t			 cx_nov;
+	char			**cx_errs;	/* "file:line: message" */
+	size_t			 cx_nerrs;
+};
+
+/* A group or list item being walked, and how MGW_* variables reach it. */
+struct conf_node {
+	config_setting_t	*n_set;		/* NULL: not in the file */
+	char			*n_path;	/* "apis[0].endpoints"; "" at top */
+	const char		*n_file;	/* as libconfig names it */
+	int			 n_line;
+	const char		*n_env[CONF_MAXENV];
+	size_t			 n_nenv;
+	int			 n_envok;	/* 0: no name to address it by */
+	uint32_t		 n_given;	/* bit i: table entry i was set */
+};
+
+/* One value on its way into struct mgw_conf. */
+struct conf_val {
+	const struct conf_opt	*v_opt;
+	config_setting_t	*v_set;		/* from the file */
+	struct conf_override	*v_ov;		/* from the environment */
+	const char		*v_str;		/* env value or default */
+	const char		*v_path;	/* "gateway.workers" */
+	const char		*v_file;
+	int			 v_line;
+};
+
+/* An array value as strings, whatever its source. */
+struct conf_strs {
+	char			**s_str;
+	int			*s_line;
+	size_t			 s_n;
+};
+
+static const char *conf_method_names[CONF_M_MAX] = {
+	"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"
+};
+
+static void	conf_errorat(struct conf_ctx *, const char *, int,
+		    const char *, ...) __attribute__((format(printf, 4, 5)));
+static void	conf_verror(struct conf_ctx *, const struct conf_val *,
+		    const char *, ...) __attribute__((format(printf, 3, 4)));
+static char	*conf_file_name(struct conf_ctx *, const char *);
+static char	*conf_include_name(struct conf_ctx *, const char *, int);
+static const char *conf_set_file(const config_setting_t *);
+static uint32_t	conf_walk_group(struct conf_ctx *, const struct conf_opt *,
+		    void *, struct conf_node *);
+static int	conf_walk_value(struct conf_ctx *, const struct conf_opt *,
+		    void *, struct conf_node *, config_setting_t *,
+		    const char *);
+static int	conf_walk_sub(struct conf_ctx *, const struct conf_opt *,
+		    void *, struct conf_node *, config_setting_t *,
+		    const char *);
+static int	conf_walk_list(struct conf_ctx *, const struct conf_opt *,
+		    void *, struct conf_node *, config_setting_t *,
+		    const char *);
+static void	conf_node_child(struct conf_node *, struct conf_node *,
+		    config_setting_t *, char *, const char *);
+static struct conf_override *conf_find_override(struct conf_ctx *,
+		    const struct conf_node *, const char *);
+static int	conf_given(const struct conf_node *, const struct conf_opt *,
+		    const char *);
+static int	conf_convert(struct conf_ctx *, struct conf_val *, void *);
+static int	conf_get_int(struct conf_ctx *, struct conf_val *, int64_t *);
+static int	conf_get_bool(struct conf_ctx *, struct conf_val *, int *);
+static int	conf_get_string(struct conf_ctx *, struct conf_val *,
+		    const char **);
+static int	conf_get_duration(struct conf_ctx *, struct conf_val *,
+		    uint64_t *);
+static int	conf_get_size(struct conf_ctx *, struct conf_val *,
+		    uint64_t *);
+static int	conf_get_strs(struct conf_ctx *, struct conf_val *,
+		    struct conf_strs *);
+static void	conf_strs_free(struct conf_strs *);
+static int	conf_range(struct conf_ctx *, struct conf_val *, uint64_t,
+		    const char *);
+static void	conf_fmt(const struct conf_opt *, uint64_t, char *, size_t);
+static int	conf_check_value(struct conf_ctx *, struct conf_val *,
+		    void *);
+static void	conf_check_group(struct conf_ctx *, const struct conf_opt *,
+		    void *, size_t, struct conf_node *);
+static int	conf_check_name(const char *, const char *);
+static int	conf_listen_parse(const char *, struct sockaddr_storage *,
+		    socklen_t *, char **);
+static int	conf_resolve(const char *, const char *, int,
+		    struct sockaddr_storage *, socklen_t *, char **);
+static int	conf_url_parse(const char *, struct conf_url *, char **);
+static int	conf_header_parse(const char *, struct conf_header *,
+		    char **);
+static int	conf_cidr_parse(const char *, struct conf_cidr *);
+static int	conf_base_path(struct conf_api *, char **);
+static int	conf_res_path(const char *, char **);
+static void	conf_env_report(struct conf_ctx *, struct mgw_conf *);
+static int	conf_env_item(const struct conf_opt *, void *, const char *);
+static void	conf_env_name(const char *, char *, size_t);
+static void	conf_free_group(const struct conf_opt *, void *);
+
+/*
+ * Record one error at file:line.  file is what libconfig calls the file
+ * (NULL for the main one).
+ */
+static void
+conf_errorat(struct conf_ctx *cx, const char *file, int line,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg, *name;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	name = conf_file_name(cx, file);
+	cx->cx_errs = xreallocarray(cx->cx_errs, cx->cx_nerrs + 1,
+	    sizeof(*cx->cx_errs));
+	xasprintf(&cx->cx_errs[cx->cx_nerrs++], "%s:%d: %s", name, line, msg);
+	free(name);
+	free(msg);
+}
+
+/*
+ * Record an error about a value: the environment variable names it when
+ * it came from there, else its file:line and key path do.
+ */
+static void
+conf_verror(struct conf_ctx *cx, const struct conf_val *v, const char *fmt,
+    ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (v->v_ov != NULL) {
+		cx->cx_errs = xreallocarray(cx->cx_errs, cx->cx_nerrs + 1,
+		    sizeof(*cx->cx_errs));
+		xasprintf(&cx->cx_errs[cx->cx_nerrs++], "environment %s: %s",
+		    v->v_ov->o_name, msg);
+	} else if (v->v_set != NULL)
+		conf_errorat(cx, v->v_file, v->v_line, "%s: %s", v->v_path,
+		    msg);
+	else {
+		/* A bad default in conf-table.c; the unit test catches it. */
+		conf_errorat(cx, NULL, 0, "default of %s: %s", v->v_path, msg);
+	}
+	free(msg);
+}
+
+/*
+ * libconfig 1.5 names an included file as written in @include, relative
+ * to the include directory; give the user a path that opens.
+ */
+static char *
+conf_file_name(struct conf_ctx *cx, const char *file)
+{
+	char	*name;
+
+	if (file == NULL || strcmp(file, cx->cx_path) == 0 ||
+	    file[0] == '/' || strcmp(cx->cx_dir, ".") == 0)
+		return (xstrdup(file == NULL ? cx->cx_path : file));
+	xasprintf(&name, "%s/%s", cx->cx_dir, file);
+	return (name);
+}
+
+/*
+ * libconfig says only "cannot open include file"; read the offending line
+ * back to say which.  NULL if it cannot be found.
+ */
+static char *
+conf_include_name(struct conf_ctx *cx, const char *file, int line)
+{
+	FILE	*f;
+	char	*name, buf[1024], *p, *q, *found = NULL;
+	int	 n = 0;
+
+	name = conf_file_name(cx, file);
+	f = fopen(name, "r");
+	free(name);
+	if (f == NULL)
+		return (NULL);
+	while (fgets(buf, sizeof(buf), f) != NULL) {
+		if (++n != line)
+			continue;
+		if ((p = strstr(buf, "@include")) != NULL &&
+		    (p = strchr(p, '"')) != NULL &&
+		    (q = strchr(p + 1, '"')) != NULL)
+			found = xstrndup(p + 1, q - p - 1);
+		break;
+	}
+	fclose(f);
+	return (found);
+}
+
+static const char *
+conf_set_file(const config_setting_t *s)
+{
+	return (config_setting_source_file(s));
+}
+
+/*
+ * Load path into a new *confp, with the MGW_* overrides of envp (NULL:
+ * environ) applied.  Returns 0, or -1 with every error, one "file:line:
+ * message" per line, in *cause (which the caller frees).  Master and mgwd
+ * -n only: it resolves host names and may block doing so.
+ */
+int
+conf_load(const char *path, char **envp, struct mgw_conf **confp,
+    char **cause)
+{
+	struct conf_ctx		 cx;
+	struct conf_node	 top;
+	struct mgw_conf		*conf;
+	config_t		 cf;
+	const char		*efile;
+	char			*p, *inc;
+	size_t			 i, len, n;
+	int			 error;
+
+	*confp = NULL;
+	if (cause != NULL)
+		*cause = NULL;
+	memset(&cx, 0, sizeof(cx));
+	cx.cx_path = path;
+	cx.cx_dir = xstrdup(path);
+	if ((p = strrchr(cx.cx_dir, '/')) == NULL) {
+		free(cx.cx_dir);
+		cx.cx_dir = xstrdup(".");
+	} else if (p == cx.cx_dir)
+		p[1] = '\0';
+	else
+		*p = '\0';
+	conf_env_collect(envp, &cx.cx_ov, &cx.cx_nov);
+
+	conf = xcalloc(1, sizeof(*conf));
+	conf->c_file = xstrdup(path);
+
+	config_init(&cf);
+	config_set_include_dir(&cf, cx.cx_dir);
+	errno = 0;
+	if (config_read_file(&cf, path) != CONFIG_TRUE) {
+		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO) {
+			cx.cx_errs = xcalloc(1, sizeof(*cx.cx_errs));
+			xasprintf(&cx.cx_errs[cx.cx_nerrs++], "%s: %s", path,
+			    errno != 0 ? strerror(errno) :
+			    config_error_text(&cf));
+		} else {
+			efile = config_error_file(&cf);
+			inc = NULL;
+			if (strcmp(config_error_text(&cf),
+			    "cannot open include file") == 0)
+				inc = conf_include_name(&cx, efile,
+				    config_error_line(&cf));
+			if (inc != NULL)
+				conf_errorat(&cx, efile, config_error_line(&cf),
+				    "cannot open include file '%s'", inc);
+			else
+				conf_errorat(&cx, efile, config_error_line(&cf),
+				    "%s", config_error_text(&cf));
+			free(inc);
+		}
+	} else {
+		memset(&top, 0, sizeof(top));
+		top.n_set = config_root_setting(&cf);
+		top.n_path = xstrdup("");
+		top.n_file = NULL;
+		top.n_line = 1;
+		top.n_envok = 1;
+		conf_walk_group(&cx, conf_table, conf, &top);
+		free(top.n_path);
+		conf_env_report(&cx, conf);
+	}
+	config_destroy(&cf);
+
+	error = cx.cx_nerrs != 0;
+	if (error) {
+		if (cause != NULL) {
+			len = 0;
+			for (i = 0; i < cx.cx_nerrs; i++)
+				len += strlen(cx.cx_errs[i]) + 1;
+			*cause = p = xmalloc(len);
+			for (i = 0; i < cx.cx_nerrs; i++) {
+				if (i > 0)
+					*p++ = '\n';
+				n = strlen(cx.cx_errs[i]);
+				memcpy(p, cx.cx_errs[i], n);
+				p += n;
+			}
+			*p = '\0';
+		}
+		conf_free(conf);
+	} else {
+		for (i = 0; i < cx.cx_nov; i++) {
+			if (!cx.cx_ov[i].o_used)
+				continue;
+			conf->c_overrides = xreallocarray(conf->c_overrides,
+			    conf->c_noverrides + 1, sizeof(char *));
+			conf->c_overrides[conf->c_noverrides++] =
+			    xstrdup(cx.cx_ov[i].o_env);
+		}
+		*confp = conf;
+	}
+
+	for (i = 0; i < cx.cx_nerrs; i++)
+		free(cx.cx_errs[i]);
+	free(cx.cx_errs);
+	conf_env_free(cx.cx_ov, cx.cx_nov);
+	free(cx.cx_dir);
+	return (error ? -1 : 0);
+}
+
+/*
+ * Walk tbl over the group node (whose setting may be absent), filling
+ * obj.  Returns the set of entries given in the file or the environment.
+ */
+static uint32_t
+conf_walk_group(struct conf_ctx *cx, const struct conf_opt *tbl, void *obj,
+    struct conf_node *node)
+{
+	const struct conf_opt	*t;
+	config_setting_t	*m;
+	const char		*name;
+	char			*path;
+	int			 i, n, given;
+
+	if (node->n_set != NULL) {
+		n = config_setting_length(node->n_set);
+		for (i = 0; i < n; i++) {
+			m = config_setting_get_elem(node->n_set, i);
+			name = config_setting_name(m);
+			for (t = tbl; t->t_name != NULL; t++) {
+				if (strcmp(t->t_name, name) == 0)
+					break;
+			}
+			if (t->t_name != NULL)
+				continue;
+			if (node->n_path[0] == '\0')
+				conf_errorat(cx, conf_set_file(m),
+				    config_setting_source_line(m),
+				    "unknown top-level key '%s'", name);
+			else
+				conf_errorat(cx, conf_set_file(m),
+				    config_setting_source_line(m),
+				    "unknown key '%s' in %s", name,
+				    node->n_path);
+		}
+	}
+
+	node->n_given = 0;
+	for (i = 0, t = tbl; t->t_name != NULL; i++, t++) {
+		m = NULL;
+		if (node->n_set != NULL)
+			m = config_setting_get_member(node->n_set, t->t_name);
+		if (node->n_path[0] == '\0')
+			path = xstrdup(t->t_name);
+		else
+			xasprintf(&path, "%s.%s", node->n_path, t->t_name);
+		switch (t->t_type) {
+		case CONF_T_GROUP:
+			given = conf_walk_sub(cx, t, obj, node, m, path);
+			break;
+		case CONF_T_LIST:
+			given = conf_walk_list(cx, t, obj, node, m, path);
+			break;
+		default:
+			given = conf_walk_value(cx, t, obj, node, m, path);
+			break;
+		}
+		if (given)
+			node->n_given |= 1u << i;
+		free(path);
+	}
+	return (node->n_given);
+}
+
+/* One scalar or array key.  Returns 1 if it was given. */
+static int
+conf_walk_value(struct conf_ctx *cx, const struct conf_opt *t, void *obj,
+    struct conf_node *node, config_setting_t *m, const char *path)
+{
+	struct conf_val	 v;
+
+	memset(&v, 0, sizeof(v));
+	v.v_opt = t;
+	v.v_path = path;
+	v.v_file = node->n_file;
+	v.v_line = node->n_line;
+	if ((v.v_ov = conf_find_override(cx, node, t->t_name)) != NULL)
+		v.v_str = v.v_ov->o_value;
+	else if (m != NULL) {
+		v.v_set = m;
+		v.v_file = conf_set_file(m);
+		v.v_line = config_setting_source_line(m);
+	} else if (t->t_flags & CONF_F_REQUIRED) {
+		conf_errorat(cx, node->n_file, node->n_line,
+		    "%s: missing required key '%s'", node->n_path, t->t_name);
+		return (0);
+	} else if ((v.v_str = t->t_default) == NULL)
+		return (0);
+
+	if (conf_convert(cx, &v, obj) == 0)
+		conf_check_value(cx, &v, obj);
+	return (v.v_ov != NULL || v.v_set != NULL);
+}
+
+/* A group: embedded in obj, or allocated when present (CONF_F_PTR). */
+static int
+conf_walk_sub(struct conf_ctx *cx, const struct conf_opt *t, void *obj,
+    struct conf_node *node, config_setting_t *m, const char *path)
+{
+	struct conf_node	 cn;
+	struct conf_val		 v;
+	void			*child;
+	int			 given, bad = 0;
+
+	if (m != NULL && !config_setting_is_group(m)) {
+		memset(&v, 0, sizeof(v));
+		v.v_set = m;
+		v.v_path = path;
+		v.v_file = conf_set_file(m);
+		v.v_line = config_setting_source_line(m);
+		conf_verror(cx, &v, "expected a group { ... }");
+		m = NULL;
+		bad = 1;
+	}
+	if (t->t_flags & CONF_F_PTR) {
+		if (m == NULL)
+			return (bad);
+		child = xcalloc(1, t->t_size);
+		*CONF_FIELD(obj, t->t_off, void *) = child;
+	} else
+		child = CONF_FIELD(obj, t->t_off, char);
+
+	conf_node_child(node, &cn, m, xstrdup(path), t->t_name);
+	conf_walk_group(cx, t->t_sub, child, &cn);
+	given = bad || m != NULL || cn.n_given != 0;
+	if (!given && (t->t_flags & CONF_F_REQUIRED))
+		conf_errorat(cx, node->n_file, node->n_line,
+		    "%s: missing required group '%s'", node->n_path,
+		    t->t_name);
+	else if (!bad)
+		conf_check_group(cx, t, child, 0, &cn);
+	free(cn.n_path);
+	return (given);
+}
+
+/* A list of groups, each filling one item of an array. */
+static int
+conf_walk_list(struct conf_ctx *cx, const struct conf_opt *t, void *obj,
+    struct conf_node *node, config_setting_t *m, const char *path)
+{
+	struct conf_node	 cn;
+	struct conf_val		 v;
+	config_setting_t	*e;
+	const char		*name;
+	char			*items, *ipath, env[CONF_NAME_MAX];
+	int			 n, i;
+
+	memset(&v, 0, sizeof(v));
+	v.v_set = m;
+	v.v_path = path;
+	if (m == NULL) {
+		if (t->t_flags & CONF_F_REQUIRED)
+			conf_errorat(cx, node->n_file, node->n_line,
+			    "no %s defined", t->t_name);
+		return (0);
+	}
+	v.v_file = conf_set_file(m);
+	v.v_line = config_setting_source_line(m);
+	if (!config_setting_is_list(m) && !(config_setting_is_array(m) &&
+	    config_setting_length(m) == 0)) {
+		conf_verror(cx, &v, "expected a list of groups ( { ... } )");
+		return (1);
+	}
+	if ((n = config_setting_length(m)) == 0) {
+		if (t->t_flags & CONF_F_NONEMPTY)
+			conf_errorat(cx, v.v_file, v.v_line, "no %s defined",
+			    t->t_name);
+		return (1);
+	}
+
+	items = xcalloc(n, t->t_size);
+	*CONF_FIELD(obj, t->t_off, void *) = items;
+	*CONF_FIELD(obj, t->t_off2, size_t) = n;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(m, i);
+		xasprintf(&ipath, "%s[%d]", path, i);
+		if (!config_setting_is_group(e)) {
+			conf_errorat(cx, conf_set_file(e),
+			    config_setting_source_line(e),
+			    "%s: expected a group { ... }", ipath);
+			free(ipath);
+			continue;
+		}
+		/* Items are addressed in the environment by their name. */
+		conf_node_child(node, &cn, e, ipath, t->t_name);
+		if (cn.n_envok && config_setting_lookup_string(e, "name",
+		    &name) == CONFIG_TRUE && cn.n_nenv < CONF_MAXENV) {
+			conf_env_name(name, env, sizeof(env));
+			cn.n_env[cn.n_nenv++] = env;
+		} else
+			cn.n_envok = 0;
+		conf_walk_group(cx, t->t_sub, items + i * t->t_size, &cn);
+		conf_check_group(cx, t, items, i, &cn);
+		free(cn.n_path);
+	}
+	return (1);
+}
+
+/* Set up cn as a child of node for key (path is handed over to cn). */
+static void
+conf_node_child(struct conf_node *node, struct conf_node *cn,
+    config_setting_t *m, char *path, const char *key)
+{
+	memset(cn, 0, sizeof(*cn));
+	cn->n_set = m;
+	cn->n_path = path;
+	if (m != NULL) {
+		cn->n_file = conf_set_file(m);
+		cn->n_line = config_setting_source_line(m);
+	} else {
+		cn->n_file = node->n_file;
+		cn->n_line = node->n_line;
+	}
+	memcpy(cn->n_env, node->n_env, sizeof(cn->n_env));
+	cn->n_nenv = node->n_nenv;
+	cn->n_envok = node->n_envok && node->n_nenv < CONF_MAXENV;
+	if (cn->n_envok)
+		cn->n_env[cn->n_nenv++] = key;
+}
+
+/* The item name as MGW_* variables spell it, lower-cased. */
+static void
+conf_env_name(const char *name, char *buf, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; name[i] != '\0' && i < len - 1; i++) {
+		if (name[i] == '-' || name[i] == '.')
+			buf[i] = '_';
+		else
+			buf[i] = tolower((unsigned char)name[i]);
+	}
+	buf[i] = '\0';
+}
+
+/* The override for key under node, marking it used; NULL if none. */
+static struct conf_override *
+conf_find_override(struct conf_ctx *cx, const struct conf_node *node,
+    const char *key)
+{
+	struct conf_override	*o, *found = NULL;
+	size_t			 i, j;
+
+	if (!node->n_envok)
+		return (NULL);
+	for (i = 0; i < cx->cx_nov; i++) {
+		o = &cx->cx_ov[i];
+		if (o->o_npath != node->n_nenv + 1 ||
+		    strcmp(o->o_path[node->n_nenv], key) != 0)
+			continue;
+		for (j = 0; j < node->n_nenv; j++) {
+			if (strcmp(o->o_path[j], node->n_env[j]) != 0)
+				break;
+		}
+		if (j != node->n_nenv)
+			continue;
+		/* The last one wins, as in a shell. */
+		o->o_used = 1;
+		found = o;
+	}
+	return (found);
+}
+
+/* Was key of tbl given in node (file or environment)? */
+static int
+conf_given(const struct conf_node *node, const struct conf_opt *tbl,
+    const char *key)
+{
+	int	 i;
+
+	for (i = 0; tbl[i].t_name != NULL; i++) {
+		if (strcmp(tbl[i].t_name, key) == 0)
+			return ((node->n_given & (1u << i)) != 0);
+	}
+	return (0);
+}
+
+/* Convert and store v at its field of obj.  0, or -1 after an error. */
+static int
+conf_convert(struct conf_ctx *cx, struct conf_val *v, void *obj)
+{
+	const struct conf_opt	*t = v->v_opt;
+	struct conf_strs	 ss;
+	struct conf_url		*urls;
+	struct conf_header	*hdrs;
+	char			**strs, *why;
+	const char		*s;
+	int64_t			 i64;
+	uint64_t		 u64;
+	uint32_t		 bits;
+	size_t			 i, n;
+	int			 b, m, error = 0, line;
+
+	switch (t->t_type) {
+	case CONF_T_INT:
+	case CONF_T_UINT:
+		if (conf_get_int(cx, v, &i64) == -1)
+			return (-1);
+		if (i64 < 0 || (uint64_t)i64 < t->t_min ||
+		    (uint64_t)i64 > t->t_max) {
+			char	 lo[32], hi[32];
+
+			conf_fmt(t, t->t_min, lo, sizeof(lo));
+			conf_fmt(t, t->t_max, hi, sizeof(hi));
+			conf_verror(cx, v, "%" PRId64 " is out of range %s..%s",
+			    i64, lo, hi);
+			return (-1);
+		}
+		if (t->t_type == CONF_T_INT)
+			*CONF_FIELD(obj, t->t_off, int) = (int)i64;
+		else
+			*CONF_FIELD(obj, t->t_off, uint32_t) = (uint32_t)i64;
+		return (0);
+	case CONF_T_BOOL:
+		if (conf_get_bool(cx, v, &b) == -1)
+			return (-1);
+		*CONF_FIELD(obj, t->t_off, int) = b;
+		return (0);
+	case CONF_T_STRING:
+		if (conf_get_string(cx, v, &s) == -1)
+			return (-1);
+		*CONF_FIELD(obj, t->t_off, char *) = xstrdup(s);
+		return (0);
+	case CONF_T_DURATION:
+		if (conf_get_duration(cx, v, &u64) == -1)
+			return (-1);
+		*CONF_FIELD(obj, t->t_off, uint64_t) = u64;
+		return (0);
+	case CONF_T_SIZE:
+		if (conf_get_size(cx, v, &u64) == -1)
+			return (-1);
+		*CONF_FIELD(obj, t->t_off, uint64_t) = u64;
+		return (0);
+	default:
+		break;
+	}
+
+	/* Arrays of strings. */
+	if (conf_get_strs(cx, v, &ss) == -1)
+		return (-1);
+	n = ss.s_n;
+	if (n == 0 && (t->t_flags & CONF_F_NONEMPTY)) {
+		conf_verror(cx, v, "must not be empty");
+		conf_strs_free(&ss);
+		return (-1);
+	}
+	line = v->v_line;
+	switch (t->t_type) {
+	case CONF_T_STRINGS:
+		strs = NULL;
+		if (n > 0) {
+			strs = xcalloc(n, sizeof(*strs));
+			for (i = 0; i < n; i++)
+				strs[i] = xstrdup(ss.s_str[i]);
+		}
+		*CONF_FIELD(obj, t->t_off, char **) = strs;
+		*CONF_FIELD(obj, t->t_off2, size_t) = n;
+		break;
+	case CONF_T_URLS:
+		urls = n > 0 ? xcalloc(n, sizeof(*urls)) : NULL;
+		*CONF_FIELD(obj, t->t_off, struct conf_url *) = urls;
+		*CONF_FIELD(obj, t->t_off2, size_t) = n;
+		for (i = 0; i < n; i++) {
+			if (conf_url_parse(ss.s_str[i], &urls[i], &why) == 0)
+				continue;
+			v->v_line = ss.s_line[i];
+			conf_verror(cx, v, "%s", why);
+			free(why);
+			error = -1;
+		}
+		break;
+	case CONF_T_HEADERS:
+		hdrs = n > 0 ? xcalloc(n, sizeof(*hdrs)) : NULL;
+		*CONF_FIELD(obj, t->t_off, struct conf_header *) = hdrs;
+		*CONF_FIELD(obj, t->t_off2, size_t) = n;
+		for (i = 0; i < n; i++) {
+			if (conf_header_parse(ss.s_str[i], &hdrs[i],
+			    &why) == 0)
+				continue;
+			v->v_line = ss.s_line[i];
+			conf_verror(cx, v, "%s", why);
+			free(why);
+			error = -1;
+		}
+		break;
+	case CONF_T_METHODS:
+		bits = 0;
+		for (i = 0; i < n; i++) {
+			m = conf_method_parse(ss.s_str[i], strlen(ss.s_str[i]));
+			if (m != -1) {
+				bits |= 1u << m;
+				continue;
+			}
+			v->v_line = ss.s_line[i];
+			conf_verror(cx, v, "unknown method '%s' (use GET, HEAD, "
+			    "POST, PUT, DELETE, PATCH or OPTIONS)",
+			    ss.s_str[i]);
+			error = -1;
+		}
+		*CONF_FIELD(obj, t->t_off, uint32_t) = bits;
+		break;
+	default:
+		fatalx("%s: bad type %d for %s", __func__, t->t_type,
+		    t->t_name);
+	}
+	v->v_line = line;
+	conf_strs_free(&ss);
+	return (error);
+}
+
+static int
+conf_get_int(struct conf_ctx *cx, struct conf_val *v, int64_t *vp)
+{
+	long long	 ll;
+	char		*end;
+
+	if (v->v_set != NULL) {
+		switch (config_setting_type(v->v_set)) {
+		case CONFIG_TYPE_INT:
+		case CONFIG_TYPE_INT64:
+			*vp = config_setting_get_int64(v->v_set);
+			return (0);
+		default:
+			conf_verror(cx, v, "expected an integer");
+			return (-1);
+		}
+	}
+	errno = 0;
+	ll = strtoll(v->v_str, &end, 10);
+	if (v->v_str[0] == '\0' || *end != '\0' || errno == ERANGE ||
+	    isspace((unsigned char)v->v_str[0])) {
+		conf_verror(cx, v, "expected an integer");
+		return (-1);
+	}
+	*vp = ll;
+	return (0);
+}
+
+static int
+conf_get_bool(struct conf_ctx *cx, struct conf_val *v, int *bp)
+{
+	static const char	*yes[] = { "true", "yes", "on", "1", NULL };
+	static const char	*no[] = { "false", "no", "off", "0", NULL };
+	size_t			 i;
+
+	if (v->v_set != NULL) {
+		if (config_setting_type(v->v_set) != CONFIG_TYPE_BOOL) {
+			conf_verror(cx, v, "expected true or false");
+			return (-1);
+		}
+		*bp = config_setting_get_bool(v->v_set) ? 1 : 0;
+		return (0);
+	}
+	for (i = 0; yes[i] != NULL; i++) {
+		if (strcasecmp(v->v_str, yes[i]) == 0) {
+			*bp = 1;
+			return (0);
+		}
+		if (strcasecmp(v->v_str, no[i]) == 0) {
+			*bp = 0;
+			return (0);
+		}
+	}
+	conf_verror(cx, v, "expected a boolean (true, false, yes, no, on, "
+	    "off, 1 or 0)");
+	return (-1);
+}
+
+static int
+conf_get_string(struct conf_ctx *cx, struct conf_val *v, const char **sp)
+{
+	if (v->v_set == NULL) {
+		*sp = v->v_str;
+		return (0);
+	}
+	if (config_setting_type(v->v_set) != CONFIG_TYPE_STRING) {
+		conf_verror(cx, v, "expected a string");
+		return (-1);
+	}
+	*sp = config_setting_get_string(v->v_set);
+	return (0);
+}
+
+static int
+conf_get_duration(struct conf_ctx *cx, struct conf_val *v, uint64_t *msp)
+{
+	const char	*s;
+
+	if (v->v_set != NULL) {
+		switch (config_setting_type(v->v_set)) {
+		case CONFIG_TYPE_STRING:
+			break;
+		case CONFIG_TYPE_INT:
+		case CONFIG_TYPE_INT64:
+		case CONFIG_TYPE_FLOAT:
+			conf_verror(cx, v, "a duration needs a unit (ms, s, m, "
+			    "h or d), e.g. \"30s\"");
+			return (-1);
+		default:
+			conf_verror(cx, v, "expected a duration such as "
+			    "\"30s\"");
+			return (-1);
+		}
+	}
+	if (conf_get_string(cx, v, &s) == -1)
+		return (-1);
+	if (s[0] != '\0' && strspn(s, "0123456789") == strlen(s)) {
+		conf_verror(cx, v, "'%s' needs a unit (ms, s, m, h or d), "
+		    "e.g. \"%ss\"", s, s);
+		return (-1);
+	}
+	if (util_parse_duration(s, msp) == -1) {
+		conf_verror(cx, v, "bad duration '%s' (a number with a unit: "
+		    "ms, s, m, h or d)", s);
+		return (-1);
+	}
+	return (conf_range(cx, v, *msp, s));
+}
+
+static int
+conf_get_size(struct conf_ctx *cx, struct conf_val *v, uint64_t *bytesp)
+{
+	const char	*s;
+	long long	 ll;
+	char		 buf[32];
+
+	if (v->v_set != NULL) {
+		switch (config_setting_type(v->v_set)) {
+		case CONFIG_TYPE_STRING:
+			break;
+		case CONFIG_TYPE_INT:
+		case CONFIG_TYPE_INT64:
+			/* A bare byte count cannot be misread. */
+			ll = config_setting_get_int64(v->v_set);
+			if (ll < 0) {
+				conf_verror(cx, v, "a size cannot be "
+				    "negative");
+				return (-1);
+			}
+			*bytesp = (uint64_t)ll;
+			snprintf(buf, sizeof(buf), "%lld", ll);
+			return (conf_range(cx, v, *bytesp, buf));
+		default:
+			conf_verror(cx, v, "expected a size such as \"16k\"");
+			return (-1);
+		}
+	}
+	if (conf_get_string(cx, v, &s) == -1)
+		return (-1);
+	if (util_parse_size(s, bytesp) == -1) {
+		conf_verror(cx, v, "bad size '%s' (a byte count, or a number "
+		    "with k, m or g)", s);
+		return (-1);
+	}
+	return (conf_range(cx, v, *bytesp, s));
+}
+
+/* Check a duration or size against the table's range. */
+static int
+conf_range(struct conf_ctx *cx, struct conf_val *v, uint64_t val,
+    const char *as)
+{
+	const struct conf_opt	*t = v->v_opt;
+	char			 lo[32], hi[32];
+
+	if (val >= t->t_min && val <= t->t_max)
+		return (0);
+	conf_fmt(t, t->t_min, lo, sizeof(lo));
+	conf_fmt(t, t->t_max, hi, sizeof(hi));
+	conf_verror(cx, v, "'%s' is out of range %s..%s", as, lo, hi);
+	return (-1);
+}
+
+/* Format a range bound in the largest unit that divides it. */
+static void
+conf_fmt(const struct conf_opt *t, uint64_t val, char *buf, size_t len)
+{
+	static const struct {
+		uint64_t	 mult;
+		const char	*unit;
+	} dur[] = {
+		{ 86400000, "d" }, { 3600000, "h" }, { 60000, "m" },
+		{ 1000, "s" }, { 1, "ms" }
+	}, size[] = {
+		{ 1024 * 1024 * 1024, "g" }, { 1024 * 1024, "m" },
+		{ 1024, "k" }, { 1, "" }
+	};
+	size_t	 i;
+
+	if (val != 0 && t->t_type == CONF_T_DURATION) {
+		for (i = 0; val % dur[i].mult != 0; i++)
+			;
+		snprintf(buf, len, "%" PRIu64 "%s", val / dur[i].mult,
+		    dur[i].unit);
+	} else if (val != 0 && t->t_type == CONF_T_SIZE) {
+		for (i = 0; val % size[i].mult != 0; i++)
+			;
+		snprintf(buf, len, "%" PRIu64 "%s", val / size[i].mult,
+		    size[i].unit);
+	} else
+		snprintf(buf, len, "%" PRIu64, val);
+}
+
+/*
+ * An array value as strings with their lines.  The environment gives a
+ * comma-separated list; empty pieces are skipped.
+ */
+static int
+conf_get_strs(struct conf_ctx *cx, struct conf_val *v, struct conf_strs *ss)
+{
+	config_setting_t	*e;
+	const char		*p, *q, *end;
+	int			 i, n;
+
+	memset(ss, 0, sizeof(*ss));
+	if (v->v_set != NULL) {
+		if (!config_setting_is_array(v->v_set) &&
+		    !config_setting_is_list(v->v_set)) {
+			conf_verror(cx, v, "expected an array of strings "
+			    "[ \"...\", ... ]");
+			return (-1);
+		}
+		n = config_setting_length(v->v_set);
+		for (i = 0; i < n; i++) {
+			e = config_setting_get_elem(v->v_set, i);
+			if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+				conf_verror(cx, v, "expected an array of "
+				    "strings [ \"...\", ... ]");
+				conf_strs_free(ss);
+				return (-1);
+			}
+		}
+		if (n == 0)
+			return (0);
+		ss->s_str = xcalloc(n, sizeof(*ss->s_str));
+		ss->s_line = xcalloc(n, sizeof(*ss->s_line));
+		for (i = 0; i < n; i++) {
+			e = config_setting_get_elem(v->v_set, i);
+			ss->s_str[i] = xstrdup(config_setting_get_string(e));
+			ss->s_line[i] = config_setting_source_line(e);
+			if (ss->s_line[i] == 0)
+				ss->s_line[i] = v->v_line;
+		}
+		ss->s_n = n;
+		return (0);
+	}
+	for (p = v->v_str; *p != '\0'; p = *q == ',' ? q + 1 : q) {
+		q = p + strcspn(p, ",");
+		end = q;
+		while (p < end && isspace((unsigned char)*p))
+			p++;
+		while (end > p && isspace((unsigned char)end[-1]))
+			end--;
+		if (end == p)
+			continue;
+		ss->s_str = xreallocarray(ss->s_str, ss->s_n + 1,
+		    sizeof(*ss->s_str));
+		ss->s_line = xreallocarray(ss->s_line, ss->s_n + 1,
+		    sizeof(*ss->s_line));
+		ss->s_str[ss->s_n] = xstrndup(p, end - p);
+		ss->s_line[ss->s_n++] = v->v_line;
+	}
+	return (0);
+}
+
+static void
+conf_strs_free(struct conf_strs *ss)
+{
+	size_t	 i;
+
+	for (i = 0; i < ss->s_n; i++)
+		free(ss->s_str[i]);
+	free(ss->s_str);
+	free(ss->s_line);
+	memset(ss, 0, sizeof(*ss));
+}
+
+/* Checks that need more than the value's type and range. */
+static int
+conf_check_value(struct conf_ctx *cx, struct conf_val *v, void *obj)
+{
+	const struct conf_opt	*t = v->v_opt;
+	struct conf_listener	*l;
+	struct conf_gateway	*g;
+	struct conf_api		*a;
+	char			*s, *why;
+	size_t			 i;
+	long			 ncpu;
+	int			 error = 0;
+
+	switch (t->t_check) {
+	case CONF_CHK_WORKERS:
+		if (*CONF_FIELD(obj, t->t_off, int) == 0) {
+			ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+			*CONF_FIELD(obj, t->t_off, int) = ncpu < 1 ? 1 :
+			    ncpu > (long)t->t_max ? (int)t->t_max : (int)ncpu;
+		}
+		break;
+	case CONF_CHK_LNAME:
+	case CONF_CHK_ANAME:
+		s = *CONF_FIELD(obj, t->t_off, char *);
+		if (conf_check_name(s, t->t_check == CONF_CHK_LNAME ? "_-" :
+		    "_.-") == -1) {
+			conf_verror(cx, v, "bad %s '%s' (1 to %d of A-Z a-z "
+			    "0-9 %s)", t->t_name, s, CONF_NAME_MAX - 1,
+			    t->t_check == CONF_CHK_LNAME ? "_ -" : "_ . -");
+			error = -1;
+		}
+		break;
+	case CONF_CHK_LISTEN:
+		l = obj;
+		if (conf_listen_parse(l->l_listen, &l->l_ss, &l->l_sslen,
+		    &why) == -1) {
+			conf_verror(cx, v, "%s", why);
+			free(why);
+			error = -1;
+		}
+		break;
+	case CONF_CHK_CIDRS:
+		g = obj;
+		if (g->ntrusted_proxies == 0)
+			break;
+		g->trusted = xcalloc(g->ntrusted_proxies, sizeof(*g->trusted));
+		for (i = 0; i < g->ntrusted_proxies; i++) {
+			if (conf_cidr_parse(g->trusted_proxies[i],
+			    &g->trusted[i]) == 0)
+				continue;
+			conf_verror(cx, v, "bad CIDR '%s' (address or "
+			    "address/bits)", g->trusted_proxies[i]);
+			error = -1;
+		}
+		break;
+	case CONF_CHK_BASE_PATH:
+		a = obj;
+		if (conf_base_path(a, &why) == -1) {
+			conf_verror(cx, v, "%s", why);
+			free(why);
+			error = -1;
+		}
+		break;
+	case CONF_CHK_RES_PATH:
+		s = *CONF_FIELD(obj, t->t_off, char *);
+		if (conf_res_path(s, &why) == -1) {
+			conf_verror(cx, v, "%s", why);
+			free(why);
+			error = -1;
+		}
+		break;
+	default:
+		break;
+	}
+	return (error);
+}
+
+/*
+ * Checks over a whole group or list item, once its keys are stored: items
+ * is the list's array and i the item, or the group itself and 0.
+ */
+static void
+conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
+    size_t i, struct conf_node *node)
+{
+	struct conf_listener	*l;
+	struct conf_api		*a;
+	struct conf_resource	*r;
+	struct conf_endpoints	*ep;
+	size_t			 j;
+	int			 prod, mock;
+
+	switch (t->t_check) {
+	case CONF_CHK_LISTENER:
+		l = items;
+		for (j = 0; j < i && l[i].l_name != NULL; j++) {
+			if (l[j].l_name == NULL ||
+			    strcmp(l[i].l_name, l[j].l_name) != 0)
+				continue;
+			conf_errorat(cx, node->n_file, node->n_line,
+			    "%s: duplicate listener name '%s'", node->n_path,
+			    l[i].l_name);
+			break;
+		}
+		for (j = 0; j < i && l[i].l_sslen != 0; j++) {
+			if (l[i].l_sslen != l[j].l_sslen ||
+			    memcmp(&l[i].l_ss, &l[j].l_ss, l[i].l_sslen) != 0)
+				continue;
+			conf_errorat(cx, node->n_file, node->n_line,
+			    "%s: listen address '%s' is already used by "
+			    "listener '%s'", node->n_path, l[i].l_listen,
+			    l[j].l_name != NULL ? l[j].l_name : "?");
+			break;
+		}
+		break;
+	case CONF_CHK_API:
+		a = items;
+		a[i].a_index = i;
+		for (j = 0; j < i; j++) {
+			if (a[i].a_base_path == NULL ||
+			    a[j].a_base_path == NULL ||
+			    strcmp(a[i].a_base_path, a[j].a_base_path) != 0)
+				continue;
+			conf_errorat(cx, node->n_file, node->n_line,
+			    "%s: duplicate base_path '%s' (also used by "
+			    "API '%s')", node->n_path, a[i].a_base_path,
+			    a[j].a_name != NULL ? a[j].a_name : "?");
+			break;
+		}
+		break;
+	case CONF_CHK_RESOURCE:
+		r = items;
+		r[i].r_index = i;
+		if (r[i].r_methods == 0)
+			r[i].r_methods = CONF_M_ALL;
+		break;
+	case CONF_CHK_ENDPOINTS:
+		ep = items;
+		prod = conf_given(node, t->t_sub, "production");
+		mock = conf_given(node, t->t_sub, "mock");
+		if (prod && mock)
+			conf_errorat(cx, node->n_file, node->n_line,
+			    "%s: set production or mock, not both",
+			    node->n_path);
+		else if (!prod && !mock)
+			conf_errorat(cx, node->n_file, node->n_line,
+			    "%s: production or mock is required",
+			    node->n_path);
+		else if (prod && ep->ep_nproduction == 0)
+			conf_errorat(cx, node->n_file, node->n_line,
+			    "%s: production needs at least one URL",
+			    node->n_path);
+		else if (mock && conf_given(node, t->t_sub, "sandbox"))
+			conf_errorat(cx, node->n_file, node->n_line,
+			    "%s: sandbox needs production endpoints, not a "
+			    "mock", node->n_path);
+		ep->ep_type = mock && !prod ? CONF_EP_MOCK : CONF_EP_HTTP;
+		break;
+	case CONF_CHK_MOCK:
+		ep = items;
+		ep->ep_mock_bodylen = ep->ep_mock_body != NULL ?
+		    strlen(ep->ep_mock_body) : 0;
+		break;
+	default:
+		break;
+	}
+}
+
+/* 1 to CONF_NAME_MAX - 1 characters of A-Z a-z 0-9 and extra. */
+static int
+conf_check_name(const char *s, const char *extra)
+{
+	size_t	 i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (!isalnum((unsigned char)s[i]) && strchr(extra, s[i]) == NULL)
+			return (-1);
+	}
+	return (i == 0 || i >= CONF_NAME_MAX ? -1 : 0);
+}
+
+/* Resolve host and a numeric port to the first address found. */
+static int
+conf_resolve(const char *host, const char *port, int passive,
+    struct sockaddr_storage *ss, socklen_t *sslen, char **why)
+{
+	struct addrinfo	 hints, *res;
+	int		 error;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
+	if ((error = getaddrinfo(host, port, &hints, &res)) != 0) {
+		xasprintf(why, "cannot resolve '%s': %s", host,
+		    gai_strerror(error));
+		return (-1);
+	}
+	if ((res->ai_family != AF_INET && res->ai_family != AF_INET6) ||
+	    res->ai_addrlen > sizeof(*ss)) {
+		freeaddrinfo(res);
+		xasprintf(why, "'%s' is not an IPv4 or IPv6 address", host);
+		return (-1);
+	}
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*sslen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return (0);
+}
+
+/*
+ * Split "host:port", "[v6]:port" or "*:port" and resolve it.  The port
+ * is in decimal, 1..65535, and an IPv6 address needs its brackets so that
+ * the last colon is unambiguous.
+ */
+static int
+conf_listen_parse(const char *s, struct sockaddr_storage *ss,
+    socklen_t *sslen, char **why)
+{
+	char		*host, *port, *end;
+	const char	*colon;
+	unsigned long	 p;
+	int		 error;
+
+	if (s[0] == '[') {
+		if ((end = strchr(s, ']')) == NULL || end[1] != ':') {
+			xasprintf(why, "bad listen address '%s': expected "
+			    "[address]:port", s);
+			return (-1);
+		}
+		host = xstrndup(s + 1, end - s - 1);
+		colon = end + 1;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL) {
+			xasprintf(why, "bad listen address '%s': expected "
+			    "host:port", s);
+			return (-1);
+		}
+		host = xstrndup(s, colon - s);
+		if (strchr(host, ':') != NULL) {
+			free(host);
+			xasprintf(why, "bad listen address '%s': an IPv6 "
+			    "address needs brackets, [::1]:port", s);
+			return (-1);
+		}
+	}
+	port = xstrdup(colon + 1);
+	errno = 0;
+	p = strtoul(port, &end, 10);
+	if (host[0] == '\0' || port[0] < '0' || port[0] > '9' || *end != '\0' ||
+	    errno != 0 || p == 0 || p > 65535) {
+		xasprintf(why, "bad listen address '%s': expected host:port "
+		    "with a port from 1 to 65535", s);
+		free(host);
+		free(port);
+		return (-1);
+	}
+	if (strcmp(host, "*") == 0)
+		error = conf_resolve("0.0.0.0", port, 1, ss, sslen, why);
+	else
+		error = conf_resolve(host, port, 1, ss, sslen, why);
+	free(host);
+	free(port);
+	return (error);
+}
+
+/* Parse and resolve "http://host[:port][/prefix]" into u. */
+static int
+conf_url_parse(const char *s, struct conf_url *u, char **why)
+{
+	const char	*p, *auth, *hend, *path;
+	char		*host, *end = NULL, port[8];
+	unsigned long	 pn = 80;
+	size_t		 plen;
+	int		 error;
+
+	u->u_url = xstrdup(s);
+	if (strncasecmp(s, "https://", 8) == 0) {
+		xasprintf(why, "'%s': https upstreams are not supported yet",
+		    s);
+		return (-1);
+	}
+	if (strncasecmp(s, "http://", 7) != 0) {
+		xasprintf(why, "bad URL '%s': expected "
+		    "http://host[:port][/path]", s);
+		return (-1);
+	}
+	if (strpbrk(s, "?#") != NULL) {
+		xasprintf(why, "bad URL '%s': an endpoint cannot have a query "
+		    "or fragment", s);
+		return (-1);
+	}
+	for (p = s; *p != '\0'; p++) {
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p == 0x7f) {
+			xasprintf(why, "bad URL '%s': spaces and control "
+			    "characters are not allowed", s);
+			return (-1);
+		}
+	}
+	auth = s + 7;
+	path = auth + strcspn(auth, "/");
+	if (memchr(auth, '@', path - auth) != NULL) {
+		xasprintf(why, "bad URL '%s': user information is not "
+		    "supported", s);
+		return (-1);
+	}
+	if (auth[0] == '[') {
+		hend = memchr(auth, ']', path - auth);
+		if (hend == NULL || hend == auth + 1) {
+			xasprintf(why, "bad URL '%s': bad IPv6 address", s);
+			return (-1);
+		}
+		host = xstrndup(auth + 1, hend - auth - 1);
+		p = hend + 1;
+	} else {
+		hend = memchr(auth, ':', path - auth);
+		if (hend == NULL)
+			hend = path;
+		host = xstrndup(auth, hend - auth);
+		p = hend;
+	}
+	if (p != path) {
+		errno = 0;
+		pn = 0;
+		if (*p == ':' && p[1] >= '0' && p[1] <= '9')
+			pn = strtoul(p + 1, &end, 10);
+		if (*p != ':' || pn == 0 || pn > 65535 || end != path) {
+			free(host);
+			xasprintf(why, "bad URL '%s': bad port", s);
+			return (-1);
+		}
+	}
+	if (host[0] == '\0') {
+		free(host);
+		xasprintf(why, "bad URL '%s': no host", s);
+		return (-1);
+	}
+	snprintf(port, sizeof(port), "%lu", pn);
+	error = conf_resolve(host, port, 0, &u->u_ss, &u->u_sslen, why);
+	free(host);
+	if (error == -1)
+		return (-1);
+	u->u_host = xstrndup(auth, path - auth);
+	plen = strlen(path);
+	while (plen > 0 && path[plen - 1] == '/')
+		plen--;
+	u->u_prefix = xstrndup(path, plen);
+	return (0);
+}
+
+/* "Name: value" with an RFC 9110 token for the name. */
+static int
+conf_header_parse(const char *s, struct conf_header *h, char **why)
+{
+	static const char	 tchar[] = "!#$%&'*+-.^_`|~";
+	const char		*colon, *v, *end, *p;
+
+	colon = strchr(s, ':');
+	for (p = s; colon != NULL && p < colon; p++) {
+		if (!isalnum((unsigned char)*p) && strchr(tchar, *p) == NULL)
+			break;
+	}
+	if (colon == NULL || colon == s || p != colon) {
+		xasprintf(why, "bad header '%s': expected \"Name: value\"", s);
+		return (-1);
+	}
+	v = colon + 1;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	end = v + strlen(v);
+	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	for (p = v; p < end; p++) {
+		if (((unsigned char)*p < ' ' && *p != '\t') ||
+		    (unsigned char)*p == 0x7f) {
+			xasprintf(why, "bad header '%s': control characters "
+			    "in the value", s);
+			return (-1);
+		}
+	}
+	h->h_name = xstrndup(s, colon - s);
+	h->h_value = xstrndup(v, end - v);
+	return (0);
+}
+
+/*
+ * "addr" or "addr/bits".  Host bits are cleared, and an IPv4-mapped IPv6
+ * network becomes the IPv4 one so that matching needs one form only.
+ */
+static int
+conf_cidr_parse(const char *s, struct conf_cidr *c)
+{
+	static const uint8_t	 mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+	};
+	char			 addr[INET6_ADDRSTRLEN];
+	const char		*slash;
+	char			*end;
+	unsigned long		 bits;
+	size_t			 len;
+	int			 max, i;
+
+	memset(c, 0, sizeof(*c));
+	slash = strchr(s, '/');
+	len = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	if (len == 0 || len >= sizeof(addr))
+		return (-1);
+	memcpy(addr, s, len);
+	addr[len] = '\0';
+	if (inet_pton(AF_INET, addr, c->c_addr) == 1) {
+		c->c_family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, addr, c->c_addr) == 1) {
+		c->c_family = AF_INET6;
+		max = 128;
+	} else
+		return (-1);
+	c->c_bits = max;
+	if (slash != NULL) {
+		if (slash[1] < '0' || slash[1] > '9')
+			return (-1);
+		errno = 0;
+		bits = strtoul(slash + 1, &end, 10);
+		if (*end != '\0' || errno != 0 || bits > (unsigned long)max)
+			return (-1);
+		c->c_bits = bits;
+	}
+	for (i = c->c_bits; i < max; i++)
+		c->c_addr[i / 8] &= ~(0x80 >> (i % 8));
+	if (c->c_family == AF_INET6 && c->c_bits >= 96 &&
+	    memcmp(c->c_addr, mapped, sizeof(mapped)) == 0) {
+		memmove(c->c_addr, c->c_addr + 12, 4);
+		memset(c->c_addr + 4, 0, 12);
+		c->c_family = AF_INET;
+		c->c_bits -= 96;
+	}
+	return (0);
+}
+
+/*
+ * Substitute {version} into a_base_path and normalise it: no trailing
+ * '/', except for "/" itself.
+ */
+static int
+conf_base_path(struct conf_api *a, char **why)
+{
+	static const char	 var[] = "{version}";
+	char			*in = a->a_base_path, *out, *o, *p, *q;
+	size_t			 len, nvar = 0, vlen;
+
+	for (p = in; (p = strstr(p, var)) != NULL; p += sizeof(var) - 1)
+		nvar++;
+	if (nvar > 0 && a->a_version == NULL) {
+		xasprintf(why, "'%s' uses {version} but the API has no "
+		    "version", in);
+		return (-1);
+	}
+	vlen = a->a_version != NULL ? strlen(a->a_version) : 0;
+	out = xmalloc(strlen(in) + nvar * vlen + 1);
+	o = out;
+	for (p = in; (q = strstr(p, var)) != NULL; p = q + sizeof(var) - 1) {
+		memcpy(o, p, q - p);
+		o += q - p;
+		memcpy(o, a->a_version, vlen);
+		o += vlen;
+	}
+	memcpy(o, p, strlen(p) + 1);
+	free(in);
+	a->a_base_path = out;
+
+	if (out[0] != '/') {
+		xasprintf(why, "'%s' must start with '/'", out);
+		return (-1);
+	}
+	len = strlen(out);
+	while (len > 1 && out[len - 1] == '/')
+		out[--len] = '\0';
+	if (strstr(out, "//") != NULL || strpbrk(out, "{}*?#%") != NULL) {
+		xasprintf(why, "bad base path '%s' (no empty segments, "
+		    "templates other than {version}, '*', '?', '#' or '%%')",
+		    out);
+		return (-1);
+	}
+	for (p = out; *p != '\0'; p++) {
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p == 0x7f) {
+			xasprintf(why, "bad base path '%s': spaces and "
+			    "control characters are not allowed", out);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * A resource template: '/' and segments that are literals, a whole
+ * "{name}" or, last, "*".  A trailing '/' is kept: it is part of what
+ * the client must send.
+ */
+static int
+conf_res_path(const char *s, char **why)
+{
+	const char	*seg, *end, *p, *q;
+	size_t		 len;
+
+	if (s[0] != '/') {
+		xasprintf(why, "resource path '%s' must start with '/'", s);
+		return (-1);
+	}
+	for (seg = s + 1; *seg != '\0'; seg = *end == '/' ? end + 1 : end) {
+		end = seg + strcspn(seg, "/");
+		len = end - seg;
+		if (len == 0) {
+			xasprintf(why, "bad resource path '%s': empty "
+			    "segment", s);
+			return (-1);
+		}
+		if (memchr(seg, '*', len) != NULL) {
+			if (len != 1 || *end != '\0') {
+				xasprintf(why, "bad resource path '%s': '*' "
+				    "must be a whole, last segment", s);
+				return (-1);
+			}
+			continue;
+		}
+		if (memchr(seg, '{', len) != NULL ||
+		    memchr(seg, '}', len) != NULL) {
+			if (len < 3 || seg[0] != '{' || end[-1] != '}') {
+				xasprintf(why, "bad resource path '%s': "
+				    "'{name}' must be a whole segment", s);
+				return (-1);
+			}
+			for (p = seg + 1; p < end - 1; p++) {
+				if (!isalnum((unsigned char)*p) &&
+				    strchr("_.-", *p) == NULL) {
+					xasprintf(why, "bad resource path "
+					    "'%s': bad parameter name", s);
+					return (-1);
+				}
+			}
+			/* A name used twice could not be told apart. */
+			for (q = s; (q = strstr(q, "{")) != NULL &&
+			    q < seg; q++) {
+				if (strncmp(q, seg, len) == 0 && q[len - 1] ==
+				    '}' && (q[len] == '/' || q[len] == '\0')) {
+					xasprintf(why, "bad resource path "
+					    "'%s': parameter %.*s used twice",
+					    s, (int)len, seg);
+					return (-1);
+				}
+			}
+			continue;
+		}
+		for (p = seg; p < end; p++) {
+			if ((unsigned char)*p <= ' ' || *p == '?' ||
+			    *p == '#' || (unsigned char)*p == 0x7f) {
+				xasprintf(why, "bad resource path '%s': "
+				    "spaces, controls, '?' and '#' are not "
+				    "allowed", s);
+				return (-1);
+			}
+		}
+	}
+	return (0);
+}
+
+/*
+ * Report the overrides that did not apply: those naming no setting, and
+ * those naming a list item the file does not have.
+ */
+static void
+conf_env_report(struct conf_ctx *cx, struct mgw_conf *conf)
+{
+	struct conf_override	*o;
+	const struct conf_opt	*t;
+	char			*why;
+	size_t			 i;
+
+	for (i = 0; i < cx->cx_nov; i++) {
+		o = &cx->cx_ov[i];
+		if (o->o_used)
+			continue;
+		if (o->o_npath == 0)
+			why = xstrdup("names no setting");
+		else {
+			for (t = conf_table; t->t_name != NULL; t++) {
+				if (strcmp(t->t_name, o->o_path[0]) == 0)
+					break;
+			}
+			if (t->t_type == CONF_T_LIST &&
+			    !conf_env_item(t, conf, o->o_path[1]))
+				xasprintf(&why, "no item named '%s' in %s",
+				    o->o_path[1], o->o_path[0]);
+			else
+				why = xstrdup("names no setting that can be "
+				    "overridden");
+		}
+		cx->cx_errs = xreallocarray(cx->cx_errs, cx->cx_nerrs + 1,
+		    sizeof(*cx->cx_errs));
+		xasprintf(&cx->cx_errs[cx->cx_nerrs++], "environment %s: %s",
+		    o->o_name, why);
+		free(why);
+	}
+}
+
+/* Does list t of obj have an item whose name the environment spells so? */
+static int
+conf_env_item(const struct conf_opt *t, void *obj, const char *env)
+{
+	const struct conf_opt	*name;
+	char			*items, *s, buf[CONF_NAME_MAX];
+	size_t			 i, n;
+
+	for (name = t->t_sub; name->t_name != NULL; name++) {
+		if (strcmp(name->t_name, "name") == 0)
+			break;
+	}
+	if (name->t_name == NULL)
+		return (0);
+	items = *CONF_FIELD(obj, t->t_off, char *);
+	n = *CONF_FIELD(obj, t->t_off2, size_t);
+	for (i = 0; items != NULL && i < n; i++) {
+		s = *CONF_FIELD(items + i * t->t_size, name->t_off, char *);
+		if (s == NULL)
+			continue;
+		conf_env_name(s, buf, sizeof(buf));
+		if (strcmp(buf, env) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* Free what tbl describes in obj, not obj itself. */
+static void
+conf_free_group(const struct conf_opt *tbl, void *obj)
+{
+	const struct conf_opt	*t;
+	struct conf_url		*u;
+	struct conf_header	*h;
+	char			**sv, *items;
+	void			*child;
+	size_t			 i, n;
+
+	for (t = tbl; t->t_name != NULL; t++) {
+		switch (t->t_type) {
+		case CONF_T_STRING:
+			free(*CONF_FIELD(obj, t->t_off, char *));
+			break;
+		case CONF_T_STRINGS:
+			sv = *CONF_FIELD(obj, t->t_off, char **);
+			n = *CONF_FIELD(obj, t->t_off2, size_t);
+			for (i = 0; sv != NULL && i < n; i++)
+				free(sv[i]);
+			free(sv);
+			break;
+		case CONF_T_URLS:
+			u = *CONF_FIELD(obj, t->t_off, struct conf_url *);
+			n = *CONF_FIELD(obj, t->t_off2, size_t);
+			for (i = 0; u != NULL && i < n; i++) {
+				free(u[i].u_url);
+				free(u[i].u_host);
+				free(u[i].u_prefix);
+			}
+			free(u);
+			break;
+		case CONF_T_HEADERS:
+			h = *CONF_FIELD(obj, t->t_off, struct conf_header *);
+			n = *CONF_FIELD(obj, t->t_off2, size_t);
+			for (i = 0; h != NULL && i < n; i++) {
+				free(h[i].h_name);
+				free(h[i].h_value);
+			}
+			free(h);
+			break;
+		case CONF_T_GROUP:
+			if (t->t_flags & CONF_F_PTR) {
+				child = *CONF_FIELD(obj, t->t_off, void *);
+				if (child != NULL)
+					conf_free_group(t->t_sub, child);
+				free(child);
+			} else
+				conf_free_group(t->t_sub,
+				    CONF_FIELD(obj, t->t_off, char));
+			break;
+		case CONF_T_LIST:
+			items = *CONF_FIELD(obj, t->t_off, char *);
+			n = *CONF_FIELD(obj, t->t_off2, size_t);
+			for (i = 0; items != NULL && i < n; i++)
+				conf_free_group(t->t_sub,
+				    items + i * t->t_size);
+			free(items);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* Free a conf_load() result entirely; NULL is fine.  Master only. */
+void
+conf_free(struct mgw_conf *conf)
+{
+	size_t	 i;
+
+	if (conf == NULL)
+		return;
+	conf_free_group(conf_table, conf);
+	free(conf->c_gateway.trusted);
+	for (i = 0; i < conf->c_noverrides; i++)
+		free(conf->c_overrides[i]);
+	free(conf->c_overrides);
+	free(conf->c_file);
+	free(conf);
+}
+
+/* "GET" for CONF_M_GET; NULL for a value out of range.  Any process. */
+const char *
+conf_method_name(enum conf_method m)
+{
+	if ((int)m < 0 || m >= CONF_M_MAX)
+		return (NULL);
+	return (conf_method_names[m]);
+}
+
+/*
+ * The enum conf_method for the len bytes at s, matched exactly (methods
+ * are case-sensitive); -1 if it is not one we know.  Any process.
+ */
+int
+conf_method_parse(const char *s, size_t len)
+{
+	int	 i;
+
+	for (i = 0; i < CONF_M_MAX; i++) {
+		if (strlen(conf_method_names[i]) == len &&
+		    memcmp(conf_method_names[i], s, len) == 0)
+			return (i);
+	}
+	return (-1);
+}
+
+/*
+ * 1 if sa (AF_INET or AF_INET6, IPv4-mapped IPv6 counting as IPv4) lies
+ * in one of the n networks of list, else 0.  Workers, per request.
+ */
+int
+conf_cidr_match(const struct conf_cidr *list, size_t n,
+    const struct sockaddr *sa)
+{
+	const struct sockaddr_in	*sin;
+	const struct sockaddr_in6	*sin6;
+	const uint8_t			*addr;
+	size_t				 i;
+	int				 family, bits, full, rest;
+
+	if (sa == NULL)
+		return (0);
+	switch (sa->sa_family) {
+	case AF_INET:
+		sin = (const struct sockaddr_in *)sa;
+		addr = (const uint8_t *)&sin->sin_addr;
+		family = AF_INET;
+		break;
+	case AF_INET6:
+		sin6 = (const struct sockaddr_in6 *)sa;
+		addr = (const uint8_t *)&sin6->sin6_addr;
+		family = AF_INET6;
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			addr += 12;
+			family = AF_INET;
+		}
+		break;
+	default:
+		return (0);
+	}
+	for (i = 0; i < n; i++) {
+		if (list[i].c_family != family)
+			continue;
+		bits = list[i].c_bits;
+		full = bits / 8;
+		rest = bits % 8;
+		if (memcmp(list[i].c_addr, addr, full) != 0)
+			continue;
+		if (rest != 0 && ((list[i].c_addr[full] ^ addr[full]) &
+		    (0xff << (8 - rest)) & 0xff) != 0)
+			continue;
+		return (1);
+	}
+	return (0);
+}

@@ -1,0 +1,19 @@
+/*
+ * builtin.c: the table of built-in plugins, in the order their hooks run
+ * for each request (tmux's cmd_table).  A new policy is one line here and
+ * one file beside this one; the proxy core does not change.
+ */
+#include "config.h"
+
+#include <stddef.h>
+
+#include "plugin.h"
+
+extern const struct mgw_plugin plugin_requestid;
+extern const struct mgw_plugin plugin_accesslog;
+
+const struct mgw_plugin *const plugin_builtin[] = {
+	&plugin_requestid,
+	&plugin_accesslog,
+	NULL
+};

@@ -1,0 +1,360 @@
+/*
+ * plugin.c: running the plugins' phases, and the accessors the core
+ * exports to them.  The master runs the conf hooks when it loads a
+ * configuration; a worker runs the rest for each request, in table order.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "lib.h"
+#include "master.h"
+#include "worker.h"
+#include "plugin.h"
+
+extern const struct mgw_plugin *const plugin_builtin[];
+
+/*
+ * Master: build the generation's plugin set, running every conf hook.
+ * All failures are reported together, one per line.
+ */
+struct plugin_set *
+plugin_conf_all(const struct mgw_conf *conf, char **cause)
+{
+	struct plugin_set	*ps;
+	char			*why, *all = NULL, *tmp;
+	size_t			 n, i;
+
+	for (n = 0; plugin_builtin[n] != NULL; n++)
+		;
+	ps = xcalloc(1, sizeof(*ps));
+	ps->ps_inst = xcalloc(n + 1, sizeof(*ps->ps_inst));
+	ps->ps_n = n;
+	for (i = 0; i < n; i++) {
+		ps->ps_inst[i].pi_plugin = plugin_builtin[i];
+		if (plugin_builtin[i]->api != MGW_PLUGIN_API)
+			fatalx("plugin %s: ABI %u, expected %u",
+			    plugin_builtin[i]->name, plugin_builtin[i]->api,
+			    MGW_PLUGIN_API);
+		if (plugin_builtin[i]->conf == NULL)
+			continue;
+		why = NULL;
+		if (plugin_builtin[i]->conf(conf, &ps->ps_inst[i].pi_state,
+		    &why) != MGW_OK) {
+			if (all == NULL)
+				xasprintf(&all, "%s", why != NULL ? why :
+				    plugin_builtin[i]->name);
+			else {
+				xasprintf(&tmp, "%s\n%s", all, why != NULL ?
+				    why : plugin_builtin[i]->name);
+				free(all);
+				all = tmp;
+			}
+			free(why);
+		}
+	}
+	if (all != NULL) {
+		plugin_set_free(ps);
+		*cause = all;
+		return (NULL);
+	}
+	return (ps);
+}
+
+void
+plugin_set_free(struct plugin_set *ps)
+{
+	size_t	 i;
+
+	if (ps == NULL)
+		return;
+	for (i = 0; i < ps->ps_n; i++)
+		if (ps->ps_inst[i].pi_plugin->fini != NULL &&
+		    ps->ps_inst[i].pi_state != NULL)
+			ps->ps_inst[i].pi_plugin->fini(ps->ps_inst[i].pi_state);
+	free(ps->ps_inst);
+	free(ps);
+}
+
+/* Worker start: init_worker hooks.  0, or -1 with *cause. */
+int
+plugin_init_worker(struct plugin_set *ps, char **cause)
+{
+	size_t	 i;
+
+	for (i = 0; i < ps->ps_n; i++) {
+		if (ps->ps_inst[i].pi_plugin->init_worker == NULL)
+			continue;
+		if (ps->ps_inst[i].pi_plugin->init_worker(
+		    ps->ps_inst[i].pi_state, cause) != MGW_OK)
+			return (-1);
+	}
+	return (0);
+}
+
+int
+plugin_run_post_read(struct request *r)
+{
+	struct plugin_set	*ps = wenv->we_plugins;
+	size_t			 i;
+	int			 rv;
+
+	for (i = 0; i < ps->ps_n; i++) {
+		if (ps->ps_inst[i].pi_plugin->post_read == NULL)
+			continue;
+		rv = ps->ps_inst[i].pi_plugin->post_read(
+		    ps->ps_inst[i].pi_state, (struct mgw_request *)r);
+		if (rv != MGW_OK)
+			return (rv);
+	}
+	return (MGW_OK);
+}
+
+/*
+ * The access phase from plugin r_access_idx on.  MGW_OK when all passed;
+ * MGW_AGAIN leaves r_access_idx on the suspended plugin.
+ */
+int
+plugin_run_access(struct request *r)
+{
+	struct plugin_set	*ps = wenv->we_plugins;
+	int			 rv;
+
+	for (; (size_t)r->r_access_idx < ps->ps_n; r->r_access_idx++) {
+		if (ps->ps_inst[r->r_access_idx].pi_plugin->access == NULL)
+			continue;
+		rv = ps->ps_inst[r->r_access_idx].pi_plugin->access(
+		    ps->ps_inst[r->r_access_idx].pi_state,
+		    (struct mgw_request *)r);
+		if (rv != MGW_OK)
+			return (rv);
+	}
+	return (MGW_OK);
+}
+
+void
+plugin_run_header_filter(struct request *r)
+{
+	struct plugin_set	*ps = wenv->we_plugins;
+	size_t			 i;
+
+	for (i = 0; i < ps->ps_n; i++)
+		if (ps->ps_inst[i].pi_plugin->header_filter != NULL)
+			(void)ps->ps_inst[i].pi_plugin->header_filter(
+			    ps->ps_inst[i].pi_state, (struct mgw_request *)r);
+}
+
+void
+plugin_run_log(struct request *r)
+{
+	struct plugin_set	*ps = wenv->we_plugins;
+	size_t			 i;
+
+	for (i = 0; i < ps->ps_n; i++)
+		if (ps->ps_inst[i].pi_plugin->log != NULL)
+			ps->ps_inst[i].pi_plugin->log(ps->ps_inst[i].pi_state,
+			    (struct mgw_request *)r);
+}
+
+void
+plugin_run_reopen(void)
+{
+	struct plugin_set	*ps = wenv->we_plugins;
+	size_t			 i;
+
+	for (i = 0; i < ps->ps_n; i++)
+		if (ps->ps_inst[i].pi_plugin->reopen != NULL)
+			ps->ps_inst[i].pi_plugin->reopen(
+			    ps->ps_inst[i].pi_state);
+}
+
+/* The accessors of plugin.h. */
+
+const char *
+mgw_request_method(struct mgw_request *mr)
+{
+	struct request	*r = (struct request *)mr;
+
+	return (r->r_method_name != NULL ? r->r_method_name : "-");
+}
+
+const char *
+mgw_request_uri(struct mgw_request *mr, size_t *len)
+{
+	struct request	*r = (struct request *)mr;
+
+	*len = r->r_urllen;
+	return (r->r_url != NULL ? r->r_url : "");
+}
+
+const char *
+mgw_request_path(struct mgw_request *mr, size_t *len)
+{
+	struct request	*r = (struct request *)mr;
+
+	*len = r->r_pathlen;
+	return (r->r_path != NULL ? r->r_path : "");
+}
+
+int
+mgw_request_http_minor(struct mgw_request *mr)
+{
+	return (((struct request *)mr)->r_minor);
+}
+
+const char *
+mgw_request_header(struct mgw_request *mr, const char *name, size_t *len)
+{
+	return (http_header_find(&((struct request *)mr)->r_head, name, len));
+}
+
+static int
+plugin_header_push(struct request *r, struct http_header **arr, int *n,
+    const char *name, const char *value, size_t vlen)
+{
+	struct http_header	*a;
+	size_t			 nl = strlen(name);
+	int			 i;
+
+	for (i = 0; i < *n; i++) {
+		if ((*arr)[i].namelen == nl &&
+		    strncasecmp((*arr)[i].name, name, nl) == 0 &&
+		    arr == &r->r_set)
+			break;
+	}
+	if (i == *n) {
+		if (*n % 8 == 0) {
+			if ((a = pool_alloc(r->r_pool, (*n + 8) *
+			    sizeof(*a))) == NULL)
+				return (-1);
+			if (*n > 0)
+				memcpy(a, *arr, *n * sizeof(*a));
+			*arr = a;
+		}
+		(*n)++;
+		if (((*arr)[i].name = pool_strndup(r->r_pool, name, nl)) ==
+		    NULL)
+			return (-1);
+		(*arr)[i].namelen = nl;
+	}
+	if (((*arr)[i].value = pool_strndup(r->r_pool, value, vlen)) == NULL)
+		return (-1);
+	(*arr)[i].valuelen = vlen;
+	return (0);
+}
+
+int
+mgw_request_set_header(struct mgw_request *mr, const char *name,
+    const char *value, size_t vlen)
+{
+	struct request	*r = (struct request *)mr;
+
+	return (plugin_header_push(r, &r->r_set, &r->r_nset, name, value,
+	    vlen));
+}
+
+int
+mgw_response_add_header(struct mgw_request *mr, const char *name,
+    const char *value)
+{
+	struct request	*r = (struct request *)mr;
+
+	return (plugin_header_push(r, &r->r_add, &r->r_nadd, name, value,
+	    strlen(value)));
+}
+
+const char *
+mgw_request_client_addr(struct mgw_request *mr)
+{
+	return (((struct request *)mr)->r_conn->c_peer_text);
+}
+
+const char *
+mgw_request_id(struct mgw_request *mr)
+{
+	return (((struct request *)mr)->r_id);
+}
+
+int
+mgw_request_set_id(struct mgw_request *mr, const char *id, size_t len)
+{
+	struct request	*r = (struct request *)mr;
+
+	if (len > REQUEST_ID_MAX)
+		return (-1);
+	memcpy(r->r_id, id, len);
+	r->r_id[len] = '\0';
+	return (0);
+}
+
+const char *
+mgw_request_api(struct mgw_request *mr)
+{
+	struct request	*r = (struct request *)mr;
+
+	return (r->r_route.rm_api != NULL ? r->r_route.rm_api->a_name : NULL);
+}
+
+int
+mgw_response_status(struct mgw_request *mr)
+{
+	return (((struct request *)mr)->r_status);
+}
+
+uint64_t
+mgw_request_bytes_in(struct mgw_request *mr)
+{
+	return (((struct request *)mr)->r_bytes_in);
+}
+
+uint64_t
+mgw_response_bytes_out(struct mgw_request *mr)
+{
+	return (((struct request *)mr)->r_bytes_out);
+}
+
+uint64_t
+mgw_request_start_ms(struct mgw_request *mr)
+{
+	return (((struct request *)mr)->r_start_wall_ms);
+}
+
+uint64_t
+mgw_request_duration_us(struct mgw_request *mr)
+{
+	struct request	*r = (struct request *)mr;
+	struct timespec	 ts;
+	uint64_t	 end = r->r_end_us;
+
+	if (end == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		end = (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	}
+	return (end > r->r_start_us ? end - r->r_start_us : 0);
+}
+
+const char *
+mgw_request_upstream(struct mgw_request *mr)
+{
+	return (((struct request *)mr)->r_upstream_name);
+}
+
+void *
+mgw_request_pool_alloc(struct mgw_request *mr, size_t size)
+{
+	return (pool_alloc(((struct request *)mr)->r_pool, size));
+}
+
+int
+mgw_respond_error(struct mgw_request *mr, int status, const char *code,
+    const char *msg)
+{
+	response_error((struct request *)mr, status, code, msg);
+	return (MGW_DONE);
+}

@@ -1,0 +1,364 @@
+/*
+ * conn.c: client connections: accept, timers, keep-alive, lingering
+ * close.  A connection owns one request at a time; pipelined requests
+ * wait, unparsed, in its input buffer.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include <llhttp.h>
+
+#include "lib.h"
+#include "master.h"
+#include "shm.h"
+#include "worker.h"
+
+extern const llhttp_settings_t http_settings;
+
+static void	conn_read_cb(struct bufferevent *, void *);
+static void	conn_write_cb(struct bufferevent *, void *);
+static void	conn_event_cb(struct bufferevent *, short, void *);
+static void	conn_timer_cb(evutil_socket_t, short, void *);
+static void	conn_resume_cb(evutil_socket_t, short, void *);
+static void	conn_linger_read_cb(struct bufferevent *, void *);
+
+/*
+ * A listener accepted fd.  Worker only.  Over max_connections the client
+ * gets a 503 written directly and the socket is closed.
+ */
+void
+conn_accept(int fd, struct sockaddr *sa, int salen, int admin)
+{
+	struct conn	*c;
+	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Content-Type: application/json\r\nContent-Length: 112\r\n"
+	    "Connection: close\r\n\r\n"
+	    "{\"error\":{\"status\":503,\"code\":\"service_unavailable\","
+	    "\"message\":\"too many connections\",\"request_id\":\"\"}}\n";
+	int		 one = 1;
+
+	if (wenv->we_nconns >= wenv->we_conf->c_limits.max_connections ||
+	    wenv->we_draining) {
+		(void)!write(fd, busy, sizeof(busy) - 1);
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
+		return;
+	}
+	c->c_fd = fd;
+	memcpy(&c->c_peer, sa, salen);
+	c->c_peerlen = salen;
+	c->c_admin = admin;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr,
+		    c->c_peer_text, sizeof(c->c_peer_text));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr,
+		    c->c_peer_text, sizeof(c->c_peer_text));
+	else
+		snprintf(c->c_peer_text, sizeof(c->c_peer_text), "unix");
+	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->c_pool = pool_new(4096);
+	c->c_bev = bufferevent_socket_new(wenv->we_base, fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	c->c_timer = evtimer_new(wenv->we_base, conn_timer_cb, c);
+	c->c_resume = event_new(wenv->we_base, -1, 0, conn_resume_cb, c);
+	if (c->c_pool == NULL || c->c_bev == NULL || c->c_timer == NULL ||
+	    c->c_resume == NULL) {
+		if (c->c_bev == NULL)
+			close(fd);
+		pool_free(c->c_pool);
+		if (c->c_bev != NULL)
+			bufferevent_free(c->c_bev);
+		if (c->c_timer != NULL)
+			event_free(c->c_timer);
+		if (c->c_resume != NULL)
+			event_free(c->c_resume);
+		free(c);
+		return;
+	}
+	llhttp_init(&c->c_parser, HTTP_REQUEST, &http_settings);
+	c->c_parser.data = c;
+	/* Bound what a client can make us buffer; reading resumes below it. */
+	bufferevent_setwatermark(c->c_bev, EV_READ, 0, HTTP_BUF_HIGH);
+	bufferevent_setwatermark(c->c_bev, EV_WRITE, HTTP_BUF_HIGH / 4, 0);
+	bufferevent_setcb(c->c_bev, conn_read_cb, conn_write_cb,
+	    conn_event_cb, c);
+	TAILQ_INSERT_TAIL(&wenv->we_conns, c, c_entry);
+	wenv->we_nconns++;
+	if (wenv->we_stats != NULL) {
+		atomic_fetch_add_explicit(&wenv->we_stats->st_accepted, 1,
+		    memory_order_relaxed);
+		atomic_fetch_add_explicit(&wenv->we_stats->st_active, 1,
+		    memory_order_relaxed);
+	}
+	c->c_state = CONN_IDLE;
+	conn_timer_set(c, wenv->we_conf->c_limits.header_timeout);
+	conn_read_enable(c, 1);
+}
+
+/* Close now: free everything the connection owns, and its request. */
+void
+conn_close(struct conn *c)
+{
+	struct request	*r = c->c_req;
+
+	if (r != NULL) {
+		if (r->r_up != NULL)
+			upstream_abort(r);
+		if (r->r_state != REQ_DONE) {
+			r->r_end_us = 0;
+			if (r->r_status != 0) {
+				response_count(r);
+				plugin_run_log(r);
+			}
+		}
+		if (r->r_timer != NULL)
+			event_free(r->r_timer);
+		if (r->r_upbuf != NULL)
+			evbuffer_free(r->r_upbuf);
+	}
+	TAILQ_REMOVE(&wenv->we_conns, c, c_entry);
+	wenv->we_nconns--;
+	if (wenv->we_stats != NULL)
+		atomic_fetch_sub_explicit(&wenv->we_stats->st_active, 1,
+		    memory_order_relaxed);
+	bufferevent_free(c->c_bev);
+	event_free(c->c_timer);
+	event_free(c->c_resume);
+	pool_free(c->c_pool);
+	free(c);
+	worker_conn_closed();
+}
+
+void
+conn_read_enable(struct conn *c, int on)
+{
+	if (on)
+		bufferevent_enable(c->c_bev, EV_READ);
+	else
+		bufferevent_disable(c->c_bev, EV_READ);
+	c->c_reading = on;
+}
+
+/* Arm (ms > 0) or stop (ms == 0) the connection's one timer. */
+void
+conn_timer_set(struct conn *c, uint64_t ms)
+{
+	struct timeval	 tv;
+
+	if (ms == 0) {
+		evtimer_del(c->c_timer);
+		return;
+	}
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(c->c_timer, &tv);
+}
+
+/*
+ * The response is queued and the connection stays open: wait for the
+ * next request.  Buffered pipelined bytes are parsed from a fresh loop
+ * iteration, so a long pipeline cannot recurse.
+ */
+void
+conn_keepalive(struct conn *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->c_bev);
+
+	c->c_state = CONN_IDLE;
+	c->c_paused = 0;
+	llhttp_resume(&c->c_parser);
+	bufferevent_set_timeouts(c->c_bev, NULL, NULL);
+	if (wenv->we_draining && evbuffer_get_length(in) == 0 &&
+	    evbuffer_get_length(bufferevent_get_output(c->c_bev)) == 0) {
+		conn_close(c);
+		return;
+	}
+	conn_timer_set(c, wenv->we_conf->c_limits.keepalive_timeout);
+	/* Do not read more while our answer is still stuck in the socket. */
+	if (evbuffer_get_length(bufferevent_get_output(c->c_bev)) >
+	    HTTP_BUF_HIGH) {
+		conn_read_enable(c, 0);
+		return;
+	}
+	conn_read_enable(c, 1);
+	if (evbuffer_get_length(in) > 0)
+		event_active(c->c_resume, 0, 0);
+}
+
+static void
+conn_resume_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct conn	*c = arg;
+
+	http_read(c);
+}
+
+/*
+ * Close after the response: flush, half-close, then read and drop what
+ * the client still sends for a moment, so our response is not destroyed
+ * by a reset (nginx lingering_close).
+ */
+void
+conn_linger(struct conn *c)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->c_bev);
+
+	c->c_state = CONN_LINGER;
+	c->c_close = 1;
+	if (evbuffer_get_length(out) > 0) {
+		struct timeval	 tv;
+		uint64_t	 ms = wenv->we_conf->c_limits.send_timeout;
+
+		/* conn_write_cb comes back here once the output is gone. */
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+		bufferevent_set_timeouts(c->c_bev, NULL, &tv);
+		bufferevent_setwatermark(c->c_bev, EV_WRITE, 0, 0);
+		bufferevent_enable(c->c_bev, EV_WRITE);
+		conn_read_enable(c, 0);
+		return;
+	}
+	shutdown(c->c_fd, SHUT_WR);
+	evbuffer_drain(bufferevent_get_input(c->c_bev),
+	    evbuffer_get_length(bufferevent_get_input(c->c_bev)));
+	bufferevent_setcb(c->c_bev, conn_linger_read_cb, NULL,
+	    conn_event_cb, c);
+	bufferevent_set_timeouts(c->c_bev, NULL, NULL);
+	conn_timer_set(c, HTTP_LINGER_MS);
+	conn_read_enable(c, 1);
+}
+
+static void
+conn_linger_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer	*in = bufferevent_get_input(bev);
+
+	evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+
+	if (c->c_state == CONN_IDLE)
+		conn_timer_set(c, wenv->we_conf->c_limits.header_timeout);
+	http_read(c);
+}
+
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+	struct request	*r = c->c_req;
+
+	if (c->c_state == CONN_LINGER) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			conn_linger(c);
+		return;
+	}
+	if (r != NULL && r->r_up != NULL)
+		upstream_client_drained(r);
+	else if (c->c_state == CONN_IDLE && !c->c_reading)
+		conn_keepalive(c);
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn	*c = arg;
+	struct request	*r = c->c_req;
+
+	if (c->c_state == CONN_LINGER) {
+		conn_close(c);
+		return;
+	}
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
+	    r != NULL && !r->r_head_sent) {
+		/* The request body stalled. */
+		if (r->r_up != NULL)
+			upstream_abort(r);
+		response_error(r, 408, "request_timeout",
+		    "request body timed out");
+		return;
+	}
+	if ((what & BEV_EVENT_EOF) && r != NULL && r->r_state != REQ_HEADER &&
+	    r->r_body_done && !r->r_resp_done) {
+		/*
+		 * The client half-closed after a whole request; the answer
+		 * may still be delivered (HTTP/1.0 clients do this).
+		 */
+		conn_read_enable(c, 0);
+		return;
+	}
+	/* Reset, EOF mid-request, send timeout: nothing left to say. */
+	if (r != NULL && r->r_status == 0 && (what & BEV_EVENT_EOF))
+		r->r_status = 499;	/* logged as nginx does */
+	conn_close(c);
+}
+
+static void
+conn_timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct conn	*c = arg;
+	struct request	*r = c->c_req;
+
+	switch (c->c_state) {
+	case CONN_IDLE:
+		conn_close(c);
+		break;
+	case CONN_ACTIVE:
+		if (r != NULL && r->r_state == REQ_HEADER) {
+			c->c_close = 1;
+			response_error(r, 408, "request_timeout",
+			    "request header timed out");
+		} else if (r == NULL) {
+			conn_close(c);
+		}
+		break;
+	case CONN_LINGER:
+		conn_close(c);
+		break;
+	}
+}
+
+/*
+ * Draining: close every connection with no request in progress; the
+ * others close after their response.
+ */
+void
+conn_drain_idle(void)
+{
+	struct conn	*c, *next;
+
+	for (c = TAILQ_FIRST(&wenv->we_conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, c_entry);
+		if (c->c_state == CONN_IDLE &&
+		    evbuffer_get_length(bufferevent_get_input(c->c_bev)) == 0 &&
+		    evbuffer_get_length(bufferevent_get_output(c->c_bev)) == 0)
+			conn_close(c);
+		else
+			c->c_close = 1;
+	}
+}

@@ -1,0 +1,709 @@
+/*
+ * http.c: the client side of a request.  llhttp parses; its callbacks only
+ * record what they see, and this file acts between llhttp_execute() calls
+ * so no callback ever frees the connection under the parser.  The parser
+ * is paused after each request head (to route and run the access phase
+ * before any body byte moves) and after each request (so a pipelined
+ * request waits until the previous response is queued).
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sched.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include <llhttp.h>
+
+#include "lib.h"
+#include "master.h"
+#include "shm.h"
+#include "worker.h"
+#include "plugin.h"
+
+static int	http_on_message_begin(llhttp_t *);
+static int	http_on_url(llhttp_t *, const char *, size_t);
+static int	http_on_header_field(llhttp_t *, const char *, size_t);
+static int	http_on_header_value(llhttp_t *, const char *, size_t);
+static int	http_on_headers_complete(llhttp_t *);
+static int	http_on_body(llhttp_t *, const char *, size_t);
+static int	http_on_message_complete(llhttp_t *);
+static void	http_process_head(struct request *);
+static void	http_dispatch(struct request *);
+static void	http_parse_error(struct conn *, llhttp_errno_t);
+static int	http_head_append(struct http_head *, const char *, size_t);
+static void	http_admin(struct request *);
+
+const llhttp_settings_t http_settings = {
+	.on_message_begin = http_on_message_begin,
+	.on_url = http_on_url,
+	.on_header_field = http_on_header_field,
+	.on_header_value = http_on_header_value,
+	.on_headers_complete = http_on_headers_complete,
+	.on_body = http_on_body,
+	.on_message_complete = http_on_message_complete,
+};
+
+/* Why the parser paused, for the loop in http_read(). */
+#define PAUSE_HEAD	1
+#define PAUSE_DONE	2
+
+static uint64_t
+now_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+static int
+http_on_message_begin(llhttp_t *p)
+{
+	struct conn	*c = p->data;
+	struct request	*r;
+	struct timespec	 ts;
+
+	pool_reset(c->c_pool);
+	if ((r = pool_alloc(c->c_pool, sizeof(*r))) == NULL)
+		return (-1);
+	memset(r, 0, sizeof(*r));
+	r->r_conn = c;
+	r->r_pool = c->c_pool;
+	r->r_method = -1;
+	r->r_head.cap = wenv->we_conf->c_limits.max_header_size;
+	if ((r->r_head.buf = pool_alloc(c->c_pool, r->r_head.cap)) == NULL)
+		return (-1);
+	r->r_start_us = now_us();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r->r_start_wall_ms = (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	c->c_req = r;
+	c->c_state = CONN_ACTIVE;
+	c->c_head_bytes = 0;
+	c->c_nrequests++;
+	conn_timer_set(c, wenv->we_conf->c_limits.header_timeout);
+	return (0);
+}
+
+static int
+http_head_append(struct http_head *h, const char *at, size_t len)
+{
+	if (len > h->cap - h->len) {
+		h->overflow = 1;
+		return (-1);
+	}
+	memcpy(h->buf + h->len, at, len);
+	h->len += len;
+	return (0);
+}
+
+static int
+http_on_url(llhttp_t *p, const char *at, size_t len)
+{
+	struct conn	*c = p->data;
+	struct request	*r = c->c_req;
+
+	if (r->r_url == NULL)
+		r->r_url = r->r_head.buf + r->r_head.len;
+	if (http_head_append(&r->r_head, at, len) == -1)
+		return (HPE_USER);
+	r->r_urllen += len;
+	return (0);
+}
+
+static int
+http_on_header_field(llhttp_t *p, const char *at, size_t len)
+{
+	struct conn		*c = p->data;
+	struct http_head	*h = &c->c_req->r_head;
+	struct http_header	*hd;
+
+	if (h->nhdr == 0 || h->in_value) {
+		if (h->nhdr == HTTP_MAX_HEADERS) {
+			h->overflow = 1;
+			return (HPE_USER);
+		}
+		hd = &h->hdr[h->nhdr++];
+		hd->name = h->buf + h->len;
+		hd->namelen = 0;
+		hd->value = NULL;
+		hd->valuelen = 0;
+		h->in_value = 0;
+	}
+	hd = &h->hdr[h->nhdr - 1];
+	if (http_head_append(h, at, len) == -1)
+		return (HPE_USER);
+	hd->namelen += len;
+	return (0);
+}
+
+static int
+http_on_header_value(llhttp_t *p, const char *at, size_t len)
+{
+	struct conn		*c = p->data;
+	struct http_head	*h = &c->c_req->r_head;
+	struct http_header	*hd = &h->hdr[h->nhdr - 1];
+
+	if (!h->in_value) {
+		hd->value = h->buf + h->len;
+		h->in_value = 1;
+	}
+	if (http_head_append(h, at, len) == -1)
+		return (HPE_USER);
+	hd->valuelen += len;
+	return (0);
+}
+
+/*
+ * Pause after a head that announces a body, so the request is routed and
+ * admitted before a body byte moves.  A request without a body runs on to
+ * message complete and is handled there, whole.
+ */
+static int
+http_on_headers_complete(llhttp_t *p)
+{
+	struct conn	*c = p->data;
+
+	if ((p->flags & F_CHUNKED) ||
+	    ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0)) {
+		c->c_paused = PAUSE_HEAD;
+		return (HPE_PAUSED);
+	}
+	return (0);
+}
+
+static int
+http_on_body(llhttp_t *p, const char *at, size_t len)
+{
+	struct conn	*c = p->data;
+	struct request	*r = c->c_req;
+	uint64_t	 max = wenv->we_conf->c_limits.max_body_size;
+
+	r->r_body_bytes += len;
+	if (max != 0 && r->r_body_bytes > max) {
+		/* Only chunked bodies get here: a Content-Length was checked. */
+		r->r_err_code = "payload_too_large";
+		return (HPE_USER);
+	}
+	if (r->r_up != NULL || r->r_upbuf != NULL)
+		upstream_body(r, at, len);
+	return (0);
+}
+
+static int
+http_on_message_complete(llhttp_t *p)
+{
+	struct conn	*c = p->data;
+
+	c->c_req->r_body_done = 1;
+	c->c_paused = PAUSE_DONE;
+	return (HPE_PAUSED);
+}
+
+/*
+ * Find a header by name, case-insensitively.  Returns the value and its
+ * length, or NULL.
+ */
+const char *
+http_header_find(const struct http_head *h, const char *name, size_t *len)
+{
+	size_t	 nl = strlen(name);
+	int	 i;
+
+	for (i = 0; i < h->nhdr; i++) {
+		if (h->hdr[i].namelen == nl &&
+		    strncasecmp(h->hdr[i].name, name, nl) == 0) {
+			if (len != NULL)
+				*len = h->hdr[i].valuelen;
+			return (h->hdr[i].value != NULL ? h->hdr[i].value : "");
+		}
+	}
+	return (NULL);
+}
+
+/*
+ * Feed buffered client bytes to the parser until it pauses, errs or the
+ * input is exhausted, acting on each pause.  Called from the read
+ * callback and whenever a paused request may continue.
+ */
+void
+http_read(struct conn *c)
+{
+	struct evbuffer	*in = bufferevent_get_input(c->c_bev);
+	struct request	*r;
+	llhttp_errno_t	 err;
+	size_t		 n, used;
+	const char	*p;
+	int		 why;
+
+	for (;;) {
+		if (c->c_state == CONN_LINGER || c->c_paused)
+			return;
+		r = c->c_req;
+		/* Back-pressure: the upstream has not taken what we gave it. */
+		if (r != NULL && r->r_state == REQ_BODY &&
+		    !http_client_writable(r))
+			return;
+		if ((n = evbuffer_get_contiguous_space(in)) == 0)
+			return;
+		p = (const char *)evbuffer_pullup(in, n);
+		err = llhttp_execute(&c->c_parser, p, n);
+		used = (err == HPE_OK) ? n :
+		    (size_t)(llhttp_get_error_pos(&c->c_parser) - p);
+		r = c->c_req;
+		if (r != NULL)
+			r->r_bytes_in += used;
+		if (r != NULL && r->r_state == REQ_HEADER) {
+			c->c_head_bytes += used;
+			if (c->c_head_bytes >
+			    wenv->we_conf->c_limits.max_header_size ||
+			    r->r_head.overflow) {
+				evbuffer_drain(in, used);
+				c->c_close = 1;
+				response_error(r, 431, "header_too_large",
+				    "request header is too large");
+				return;
+			}
+		}
+		evbuffer_drain(in, used);
+		if (err == HPE_OK)
+			continue;
+		if (err != HPE_PAUSED) {
+			http_parse_error(c, err);
+			return;
+		}
+		why = c->c_paused;
+		if (r->r_state == REQ_HEADER) {
+			/* The head is complete; stop its timer. */
+			conn_timer_set(c, 0);
+			r->r_state = REQ_ACCESS;
+			if (why == PAUSE_DONE)
+				r->r_body_done = 1;
+			http_process_head(r);
+			/* c may be lingering or closed now: return. */
+			return;
+		}
+		if (why == PAUSE_DONE) {
+			bufferevent_set_timeouts(c->c_bev, NULL,
+			    NULL);
+			if (r->r_resp_done)
+				http_request_finish(r);
+			else if (r->r_up != NULL || r->r_upbuf != NULL)
+				upstream_body_done(r);
+			else if (r->r_endpoints != NULL &&
+			    r->r_endpoints->ep_type == CONF_EP_MOCK)
+				response_mock(r, r->r_endpoints);
+			return;
+		}
+	}
+}
+
+/* Map a parser error to a response; the connection always closes. */
+static void
+http_parse_error(struct conn *c, llhttp_errno_t err)
+{
+	struct request	*r = c->c_req;
+	int		 status = 400;
+	const char	*code = "bad_request", *msg;
+
+	c->c_close = 1;
+	msg = llhttp_get_error_reason(&c->c_parser);
+	if (r == NULL) {
+		/* Garbage between requests: no request to answer. */
+		conn_close(c);
+		return;
+	}
+	if (r->r_head.overflow) {
+		response_error(r, 431, "header_too_large",
+		    "request header is too large");
+		return;
+	}
+	if (r->r_err_code != NULL &&
+	    strcmp(r->r_err_code, "payload_too_large") == 0) {
+		if (r->r_head_sent) {
+			conn_close(c);
+			return;
+		}
+		response_error(r, 413, "payload_too_large",
+		    "request body is too large");
+		return;
+	}
+	if (r->r_head_sent) {
+		/* Mid-body garbage after the response started: just close. */
+		upstream_abort(r);
+		conn_close(c);
+		return;
+	}
+	switch (err) {
+	case HPE_INVALID_VERSION:
+		if (llhttp_get_http_major(&c->c_parser) > 1) {
+			status = 505;
+			code = "version_not_supported";
+		}
+		break;
+	case HPE_INVALID_TRANSFER_ENCODING:
+		if (r->r_state == REQ_HEADER) {
+			status = 501;
+			code = "not_implemented";
+			msg = "unsupported Transfer-Encoding";
+		}
+		break;
+	default:
+		break;
+	}
+	if (msg == NULL || *msg == '\0')
+		msg = llhttp_errno_name(err);
+	if (r->r_up != NULL)
+		upstream_abort(r);
+	response_error(r, status, code, msg);
+}
+
+/*
+ * Is there room toward the upstream for more request body?  When not,
+ * reading from the client stops until upstream.c calls
+ * http_request_continue().
+ */
+int
+http_client_writable(struct request *r)
+{
+	if (r->r_upbuf != NULL &&
+	    evbuffer_get_length(r->r_upbuf) > HTTP_BUF_HIGH)
+		return (0);
+	if (r->r_up != NULL && upstream_pending(r) > HTTP_BUF_HIGH)
+		return (0);
+	return (1);
+}
+
+/* A stalled or suspended request may go on: resume reading. */
+void
+http_request_continue(struct request *r)
+{
+	struct conn	*c = r->r_conn;
+
+	if (c->c_state == CONN_LINGER)
+		return;
+	conn_read_enable(c, 1);
+	http_read(c);
+}
+
+/*
+ * The head is parsed: check it, answer what the gateway answers itself,
+ * route, run the access phase, then dispatch.
+ */
+static void
+http_process_head(struct request *r)
+{
+	struct conn		*c = r->r_conn;
+	llhttp_t		*p = &c->c_parser;
+	const struct mgw_conf	*conf = wenv->we_conf;
+	const char		*q, *v;
+	char			*path;
+	size_t			 plen, vlen;
+	ssize_t			 n;
+	enum route_result	 rr;
+
+	r->r_minor = llhttp_get_http_minor(p);
+	r->r_keepalive = llhttp_should_keep_alive(p);
+	r->r_method_name = llhttp_method_name(llhttp_get_method(p));
+	r->r_method = conf_method_parse(r->r_method_name,
+	    strlen(r->r_method_name));
+	r->r_chunked = (p->flags & F_CHUNKED) != 0;
+	if (p->flags & F_CONTENT_LENGTH)
+		r->r_content_length = p->content_length;
+	r->r_has_body = r->r_chunked || r->r_content_length > 0;
+	if (plugin_run_post_read(r) != MGW_OK) {
+		if (r->r_status == 0)
+			response_error(r, 500, "internal_error",
+			    "a policy failed");
+		return;
+	}
+
+	if (!r->r_keepalive || wenv->we_draining ||
+	    conf->c_limits.keepalive_timeout == 0)
+		c->c_close = 1;
+
+	if (llhttp_get_http_major(p) != 1) {
+		response_error(r, 505, "version_not_supported",
+		    "only HTTP/1.0 and HTTP/1.1 are supported");
+		return;
+	}
+	if (r->r_minor == 1 && http_header_find(&r->r_head, "host",
+	    NULL) == NULL) {
+		response_error(r, 400, "bad_request",
+		    "HTTP/1.1 request without Host");
+		return;
+	}
+	if (llhttp_get_upgrade(p) || llhttp_get_method(p) == HTTP_CONNECT) {
+		response_error(r, 501, "not_implemented",
+		    "CONNECT and Upgrade are not supported");
+		return;
+	}
+	if (r->r_urllen == 0 || r->r_url[0] != '/') {
+		response_error(r, 400, "bad_request",
+		    "request target must be an absolute path");
+		return;
+	}
+	q = memchr(r->r_url, '?', r->r_urllen);
+	plen = q != NULL ? (size_t)(q - r->r_url) : r->r_urllen;
+	if (q != NULL) {
+		r->r_query = q + 1;
+		r->r_querylen = r->r_urllen - plen - 1;
+	}
+	if ((path = pool_alloc(r->r_pool, plen + 2)) == NULL) {
+		response_error(r, 500, "internal_error", "out of memory");
+		return;
+	}
+	if ((n = path_normalize(r->r_url, plen, path)) == -1) {
+		response_error(r, 400, "bad_request", "invalid request path");
+		return;
+	}
+	path[n] = '\0';
+	r->r_path = path;
+	r->r_pathlen = n;
+
+	if (conf->c_limits.max_body_size != 0 &&
+	    r->r_content_length > conf->c_limits.max_body_size) {
+		c->c_close = 1;
+		response_error(r, 413, "payload_too_large",
+		    "request body is too large");
+		return;
+	}
+	v = http_header_find(&r->r_head, "expect", &vlen);
+	if (v != NULL) {
+		if (vlen == 12 && strncasecmp(v, "100-continue", 12) == 0) {
+			if (r->r_minor == 1 && r->r_has_body)
+				r->r_expect_continue = 1;
+		} else {
+			response_error(r, 417, "expectation_failed",
+			    "unsupported expectation");
+			return;
+		}
+	}
+
+	if ((r->r_method == CONF_M_GET || r->r_method == CONF_M_HEAD) &&
+	    r->r_pathlen == 7 && memcmp(r->r_path, "/health", 7) == 0) {
+		response_simple(r, 200, "application/json",
+		    "{\"status\":\"healthy\"}\n", 21);
+		return;
+	}
+	if (c->c_admin) {
+		http_admin(r);
+		return;
+	}
+
+	rr = route_match(wenv->we_router, r->r_path, r->r_pathlen,
+	    r->r_method, &r->r_route);
+	if (rr == ROUTE_NOT_FOUND) {
+		response_error(r, 404, "not_found", "no API matches the path");
+		return;
+	}
+	if (rr == ROUTE_BAD_METHOD) {
+		response_error(r, 405, "method_not_allowed",
+		    "method not allowed for this resource");
+		return;
+	}
+	r->r_endpoints = (r->r_route.rm_resource != NULL &&
+	    r->r_route.rm_resource->r_endpoints != NULL) ?
+	    r->r_route.rm_resource->r_endpoints :
+	    &r->r_route.rm_api->a_endpoints;
+	r->r_access_idx = 0;
+	switch (plugin_run_access(r)) {
+	case MGW_OK:
+		http_dispatch(r);
+		break;
+	case MGW_AGAIN:
+		/* Suspended: mgw_request_resume() calls http_dispatch(). */
+		break;
+	case MGW_DONE:
+		break;
+	default:
+		if (r->r_status == 0)
+			response_error(r, 500, "internal_error",
+			    "a policy failed");
+		break;
+	}
+}
+
+/* The access phase let the request through: send it on its way. */
+static void
+http_dispatch(struct request *r)
+{
+	struct conn		*c = r->r_conn;
+	const struct conf_limits *lim = &wenv->we_conf->c_limits;
+	struct timeval		 tv, stv;
+
+	r->r_state = REQ_BODY;
+	if (r->r_endpoints->ep_type == CONF_EP_MOCK) {
+		if (r->r_body_done) {
+			response_mock(r, r->r_endpoints);
+			return;
+		}
+	} else {
+		upstream_start(r);
+		if (r->r_resp_done)
+			return;		/* failed at once: answered */
+		if (r->r_body_done) {
+			upstream_body_done(r);
+			return;
+		}
+	}
+	if (r->r_expect_continue)
+		evbuffer_add(bufferevent_get_output(c->c_bev),
+		    "HTTP/1.1 100 Continue\r\n\r\n", 25);
+	/* Go on parsing the body; a stalled client is timed out. */
+	tv.tv_sec = lim->body_timeout / 1000;
+	tv.tv_usec = (lim->body_timeout % 1000) * 1000;
+	stv.tv_sec = lim->send_timeout / 1000;
+	stv.tv_usec = (lim->send_timeout % 1000) * 1000;
+	bufferevent_set_timeouts(c->c_bev, &tv, &stv);
+	c->c_paused = 0;
+	llhttp_resume(&c->c_parser);
+	conn_read_enable(c, 1);
+	http_read(c);
+}
+
+/* Plugins call this with the verdict of a suspended access hook. */
+void
+mgw_request_resume(struct mgw_request *mr, int verdict)
+{
+	struct request	*r = (struct request *)mr;
+
+	if (verdict == MGW_OK) {
+		r->r_access_idx++;
+		verdict = plugin_run_access(r);
+	}
+	switch (verdict) {
+	case MGW_OK:
+		http_dispatch(r);
+		break;
+	case MGW_AGAIN:
+		break;
+	case MGW_DONE:
+		break;
+	default:
+		if (r->r_status == 0)
+			response_error(r, 500, "internal_error",
+			    "a policy failed");
+		break;
+	}
+}
+
+/*
+ * The admin listener answers /status with the summed statistics and, with
+ * MGW_DEBUG_HOOKS=1, test-only lock hooks.  Nothing else is routed there.
+ */
+static void
+http_admin(struct request *r)
+{
+	struct stats_totals	 t;
+	char			 body[1024];
+	int			 n;
+
+	if (r->r_method != CONF_M_GET && r->r_method != CONF_M_HEAD) {
+		response_error(r, 405, "method_not_allowed",
+		    "the admin listener answers GET only");
+		return;
+	}
+	if (r->r_pathlen == 7 && memcmp(r->r_path, "/status", 7) == 0) {
+		stats_sum(&t);
+		n = snprintf(body, sizeof(body),
+		    "{\"version\":\"%s\",\"generation\":%d,"
+		    "\"requests\":%llu,\"bytes_in\":%llu,\"bytes_out\":%llu,"
+		    "\"responses\":{\"1xx\":%llu,\"2xx\":%llu,\"3xx\":%llu,"
+		    "\"4xx\":%llu,\"5xx\":%llu},"
+		    "\"connections\":{\"accepted\":%llu,\"active\":%lld},"
+		    "\"upstream_errors\":%llu}\n",
+		    MGW_VERSION, wenv->we_gen,
+		    (unsigned long long)t.requests,
+		    (unsigned long long)t.bytes_in,
+		    (unsigned long long)t.bytes_out,
+		    (unsigned long long)t.status[STATS_1XX],
+		    (unsigned long long)t.status[STATS_2XX],
+		    (unsigned long long)t.status[STATS_3XX],
+		    (unsigned long long)t.status[STATS_4XX],
+		    (unsigned long long)t.status[STATS_5XX],
+		    (unsigned long long)t.accepted, (long long)t.active,
+		    (unsigned long long)t.upstream_errors);
+		response_simple(r, 200, "application/json", body, n);
+		return;
+	}
+	if (wenv->we_debug_hooks && wenv->we_zone != NULL) {
+		struct shm_hdr	*h = wenv->we_zone->z_hdr;
+		uint64_t	 until;
+
+		if (r->r_pathlen == 16 &&
+		    memcmp(r->r_path, "/debug/lock-hold", 16) == 0) {
+			/* Take the lock and keep it: the test kills us. */
+			shm_lock(&h->h_lock);
+			n = snprintf(body, sizeof(body), "{\"pid\":%ld}\n",
+			    (long)getpid());
+			response_simple(r, 200, "application/json", body, n);
+			return;
+		}
+		if (r->r_pathlen == 15 &&
+		    memcmp(r->r_path, "/debug/lock-try", 15) == 0) {
+			/* Bounded: a wedged lock answers 503, never hangs. */
+			until = util_now_ms() + 3000;
+			while (!shm_trylock(&h->h_lock)) {
+				if (util_now_ms() > until) {
+					response_error(r, 503,
+					    "service_unavailable",
+					    "zone lock is wedged");
+					return;
+				}
+				sched_yield();
+			}
+			shm_unlock(&h->h_lock);
+			n = snprintf(body, sizeof(body),
+			    "{\"pid\":%ld,\"locked\":true,\"broken\":%u}\n",
+			    (long)getpid(), (unsigned)atomic_load(
+			    &h->h_lock.lk_broken));
+			response_simple(r, 200, "application/json", body, n);
+			return;
+		}
+	}
+	response_error(r, 404, "not_found", "no such admin resource");
+}
+
+/*
+ * The response is fully queued and the request body fully read: log,
+ * count, and either wait for the next request or close.
+ */
+void
+http_request_finish(struct request *r)
+{
+	struct conn	*c = r->r_conn;
+
+	if (r->r_state == REQ_DONE)
+		return;
+	r->r_state = REQ_DONE;
+	r->r_end_us = now_us();
+	response_count(r);
+	plugin_run_log(r);
+	if (r->r_timer != NULL) {
+		event_free(r->r_timer);
+		r->r_timer = NULL;
+	}
+	if (r->r_upbuf != NULL) {
+		evbuffer_free(r->r_upbuf);
+		r->r_upbuf = NULL;
+	}
+	c->c_req = NULL;
+	if (c->c_close || r->r_resp_close || !r->r_body_done) {
+		conn_linger(c);
+		return;
+	}
+	conn_keepalive(c);
+}
