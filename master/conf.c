@@ -36,7 +36,7 @@
 
 struct conf_ctx {
 	const char		*cx_path;	/* the file asked for */
-	char			*cx_dir;	/* its directory: includes */
+	char			*cx_dir;	/* for @include */
 	struct conf_override	*cx_ov;
 	size_t			 cx_nov;
 	char			**cx_errs;	/* "file:line: message" */
@@ -45,22 +45,22 @@ struct conf_ctx {
 
 /* A group or list item being walked, and how MGW_* variables reach it. */
 struct conf_node {
-	config_setting_t	*n_set;		/* NULL: not in the file */
-	char			*n_path;	/* "apis[0].endpoints"; "" at top */
+	config_setting_t	*n_set;		/* NULL: not in file */
+	char			*n_path;	/* "apis[0].endpoints" */
 	const char		*n_file;	/* as libconfig names it */
 	int			 n_line;
 	const char		*n_env[CONF_MAXENV];
 	size_t			 n_nenv;
-	int			 n_envok;	/* 0: no name to address it by */
-	uint32_t		 n_given;	/* bit i: table entry i was set */
+	int			 n_envok;	/* 0: has no env name */
+	uint32_t		 n_given;	/* bit i: entry i set */
 };
 
 /* One value on its way into struct mgw_conf. */
 struct conf_val {
 	const struct conf_opt	*v_opt;
 	config_setting_t	*v_set;		/* from the file */
-	struct conf_override	*v_ov;		/* from the environment */
-	const char		*v_str;		/* env value or default */
+	struct conf_override	*v_ov;		/* from the env */
+	const char		*v_str;		/* env or default */
 	const char		*v_path;	/* "gateway.workers" */
 	const char		*v_file;
 	int			 v_line;
@@ -84,8 +84,8 @@ static void	conf_verror(struct conf_ctx *, const struct conf_val *,
 static char	*conf_file_name(struct conf_ctx *, const char *);
 static char	*conf_include_name(struct conf_ctx *, const char *, int);
 static const char *conf_set_file(const config_setting_t *);
-static uint32_t	conf_walk_group(struct conf_ctx *, const struct conf_opt *,
-		    void *, struct conf_node *);
+static uint32_t	conf_walk_group(struct conf_ctx *,
+		    const struct conf_opt *, void *, struct conf_node *);
 static int	conf_walk_value(struct conf_ctx *, const struct conf_opt *,
 		    void *, struct conf_node *, config_setting_t *,
 		    const char *);
@@ -199,7 +199,10 @@ conf_file_name(struct conf_ctx *cx, const char *file)
 	if (file == NULL || strcmp(file, cx->cx_path) == 0 ||
 	    file[0] == '/' || strcmp(cx->cx_dir, ".") == 0)
 		return (xstrdup(file == NULL ? cx->cx_path : file));
-	xasprintf(&name, "%s/%s", cx->cx_dir, file);
+	if (cx->cx_dir[strlen(cx->cx_dir) - 1] == '/')
+		xasprintf(&name, "%s%s", cx->cx_dir, file);
+	else
+		xasprintf(&name, "%s/%s", cx->cx_dir, file);
 	return (name);
 }
 
@@ -291,9 +294,15 @@ conf_load(const char *path, char **envp, struct mgw_conf **confp,
 			    "cannot open include file") == 0)
 				inc = conf_include_name(&cx, efile,
 				    config_error_line(&cf));
+			/*
+			 * libconfig 1.5 puts the include directory in front
+			 * of every @include, absolute ones too.
+			 */
 			if (inc != NULL)
 				conf_errorat(&cx, efile, config_error_line(&cf),
-				    "cannot open include file '%s'", inc);
+				    "cannot open include file '%s'%s", inc,
+				    inc[0] == '/' ? " (@include paths are "
+				    "relative to the including file)" : "");
 			else
 				conf_errorat(&cx, efile, config_error_line(&cf),
 				    "%s", config_error_text(&cf));
@@ -743,8 +752,8 @@ conf_convert(struct conf_ctx *cx, struct conf_val *v, void *obj)
 				continue;
 			}
 			v->v_line = ss.s_line[i];
-			conf_verror(cx, v, "unknown method '%s' (use GET, HEAD, "
-			    "POST, PUT, DELETE, PATCH or OPTIONS)",
+			conf_verror(cx, v, "unknown method '%s' (use GET, "
+			    "HEAD, POST, PUT, DELETE, PATCH or OPTIONS)",
 			    ss.s_str[i]);
 			error = -1;
 		}
@@ -1201,7 +1210,8 @@ conf_check_name(const char *s, const char *extra)
 	size_t	 i;
 
 	for (i = 0; s[i] != '\0'; i++) {
-		if (!isalnum((unsigned char)s[i]) && strchr(extra, s[i]) == NULL)
+		if (!isalnum((unsigned char)s[i]) &&
+		    strchr(extra, s[i]) == NULL)
 			return (-1);
 	}
 	return (i == 0 || i >= CONF_NAME_MAX ? -1 : 0);

@@ -328,12 +328,15 @@ master_reload(char **cause)
 	struct generation	*g;
 	struct timeval		 tv = { RELOAD_READY_MS / 1000, 0 };
 
+	/* Logged here too: a refused SIGHUP has nobody else to tell. */
 	if (m.next != NULL) {
 		xasprintf(cause, "a reload is already in progress");
+		log_warnx("reload refused: %s", *cause);
 		return (-1);
 	}
 	if (m.stopping) {
 		xasprintf(cause, "mgwd is stopping");
+		log_warnx("reload refused: %s", *cause);
 		return (-1);
 	}
 	log_info("reload: reading %s", m.file);

@@ -42,9 +42,9 @@ enum conf_type {
 	CONF_T_SIZE,		/* uint64_t, bytes; "16k" or a byte count */
 	CONF_T_STRINGS,		/* char **, count (size_t) at t_off2 */
 	CONF_T_URLS,		/* struct conf_url *, count at t_off2 */
-	CONF_T_HEADERS,		/* struct conf_header *, count at t_off2 */
-	CONF_T_METHODS,		/* uint32_t bit set of 1 << enum conf_method */
-	CONF_T_GROUP,		/* t_sub; struct at t_off (CONF_F_PTR: pointer) */
+	CONF_T_HEADERS,		/* struct conf_header *, count at off2 */
+	CONF_T_METHODS,		/* uint32_t, 1 << enum conf_method */
+	CONF_T_GROUP,		/* t_sub at t_off (CONF_F_PTR: pointer) */
 	CONF_T_LIST		/* t_sub items of t_size: array at t_off */
 };
 enum conf_check {
@@ -53,7 +53,7 @@ enum conf_check {
 	CONF_CHK_LNAME,		/* [A-Za-z0-9_-], 1..63 chars */
 	CONF_CHK_ANAME,		/* [A-Za-z0-9_.-], 1..63 chars */
 	CONF_CHK_LISTEN,	/* "host:port", resolved into l_ss */
-	CONF_CHK_CIDRS,		/* trusted_proxies into c_gateway.trusted */
+	CONF_CHK_CIDRS,		/* trusted_proxies -> trusted */
 	CONF_CHK_BASE_PATH,	/* {version}, normalised */
 	CONF_CHK_RES_PATH,	/* path template */
 	CONF_CHK_LISTENER,	/* item: unique name and address */
@@ -70,11 +70,11 @@ struct conf_opt {
 	enum conf_type		 t_type;
 	uint64_t		 t_min;		/* in the type's unit */
 	uint64_t		 t_max;
-	const char		*t_default;	/* NULL: zero, NULL, empty */
+	const char		*t_default;	/* NULL: zero */
 	const char		*t_doc;
 	size_t			 t_off;
 	size_t			 t_off2;
-	size_t			 t_size;	/* list item or CONF_F_PTR group */
+	size_t			 t_size;	/* item or CONF_F_PTR group */
 	const struct conf_opt	*t_sub;
 	int			 t_flags;
 	enum conf_check		 t_check;

@@ -45,6 +45,19 @@ requestid_next(uint64_t *s)
 	return (z ^ (z >> 31));
 }
 
+/* 16 lowercase hex digits of v, on the hot path: no printf. */
+static void
+requestid_hex(char *out, uint64_t v)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	int			 i;
+
+	for (i = 15; i >= 0; i--) {
+		out[i] = hex[v & 0xf];
+		v >>= 4;
+	}
+}
+
 static int
 requestid_init_worker(void *state, char **cause)
 {
@@ -66,9 +79,9 @@ requestid_post_read(void *state, struct mgw_request *r)
 
 	v = mgw_request_header(r, "X-Request-Id", &len);
 	if (v == NULL || !requestid_valid(v, len)) {
-		snprintf(id, sizeof(id), "%016llx%016llx",
-		    (unsigned long long)requestid_next(&rid_state[0]),
-		    (unsigned long long)requestid_next(&rid_state[1]));
+		requestid_hex(id, requestid_next(&rid_state[0]));
+		requestid_hex(id + 16, requestid_next(&rid_state[1]));
+		id[32] = '\0';
 		v = id;
 		len = 32;
 	}

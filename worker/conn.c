@@ -31,12 +31,12 @@
 
 extern const llhttp_settings_t http_settings;
 
-static void	conn_read_cb(struct bufferevent *, void *);
-static void	conn_write_cb(struct bufferevent *, void *);
-static void	conn_event_cb(struct bufferevent *, short, void *);
+static void	conn_read_cb(struct io *, void *);
+static void	conn_write_cb(struct io *, void *);
+static void	conn_event_cb(struct io *, short, void *);
 static void	conn_timer_cb(evutil_socket_t, short, void *);
 static void	conn_resume_cb(evutil_socket_t, short, void *);
-static void	conn_linger_read_cb(struct bufferevent *, void *);
+static void	conn_linger_read_cb(struct io *, void *);
 
 /*
  * A listener accepted fd.  Worker only.  Over max_connections the client
@@ -77,18 +77,17 @@ conn_accept(int fd, struct sockaddr *sa, int salen, int admin)
 		snprintf(c->c_peer_text, sizeof(c->c_peer_text), "unix");
 	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->c_pool = pool_new(4096);
-	c->c_bev = bufferevent_socket_new(wenv->we_base, fd,
-	    BEV_OPT_CLOSE_ON_FREE);
+	c->c_pool = pool_new(8192);
+	c->c_io = io_new(wenv->we_base, fd);
 	c->c_timer = evtimer_new(wenv->we_base, conn_timer_cb, c);
 	c->c_resume = event_new(wenv->we_base, -1, 0, conn_resume_cb, c);
-	if (c->c_pool == NULL || c->c_bev == NULL || c->c_timer == NULL ||
+	if (c->c_pool == NULL || c->c_io == NULL || c->c_timer == NULL ||
 	    c->c_resume == NULL) {
-		if (c->c_bev == NULL)
+		if (c->c_io == NULL)
 			close(fd);
 		pool_free(c->c_pool);
-		if (c->c_bev != NULL)
-			bufferevent_free(c->c_bev);
+		if (c->c_io != NULL)
+			io_free(c->c_io);
 		if (c->c_timer != NULL)
 			event_free(c->c_timer);
 		if (c->c_resume != NULL)
@@ -99,9 +98,9 @@ conn_accept(int fd, struct sockaddr *sa, int salen, int admin)
 	llhttp_init(&c->c_parser, HTTP_REQUEST, &http_settings);
 	c->c_parser.data = c;
 	/* Bound what a client can make us buffer; reading resumes below it. */
-	bufferevent_setwatermark(c->c_bev, EV_READ, 0, HTTP_BUF_HIGH);
-	bufferevent_setwatermark(c->c_bev, EV_WRITE, HTTP_BUF_HIGH / 4, 0);
-	bufferevent_setcb(c->c_bev, conn_read_cb, conn_write_cb,
+	io_setwatermark(c->c_io, EV_READ, 0, HTTP_BUF_HIGH);
+	io_setwatermark(c->c_io, EV_WRITE, HTTP_BUF_HIGH / 4, 0);
+	io_setcb(c->c_io, conn_read_cb, conn_write_cb,
 	    conn_event_cb, c);
 	TAILQ_INSERT_TAIL(&wenv->we_conns, c, c_entry);
 	wenv->we_nconns++;
@@ -142,7 +141,7 @@ conn_close(struct conn *c)
 	if (wenv->we_stats != NULL)
 		atomic_fetch_sub_explicit(&wenv->we_stats->st_active, 1,
 		    memory_order_relaxed);
-	bufferevent_free(c->c_bev);
+	io_free(c->c_io);
 	event_free(c->c_timer);
 	event_free(c->c_resume);
 	pool_free(c->c_pool);
@@ -154,9 +153,9 @@ void
 conn_read_enable(struct conn *c, int on)
 {
 	if (on)
-		bufferevent_enable(c->c_bev, EV_READ);
+		io_enable(c->c_io, EV_READ);
 	else
-		bufferevent_disable(c->c_bev, EV_READ);
+		io_disable(c->c_io, EV_READ);
 	c->c_reading = on;
 }
 
@@ -183,20 +182,20 @@ conn_timer_set(struct conn *c, uint64_t ms)
 void
 conn_keepalive(struct conn *c)
 {
-	struct evbuffer	*in = bufferevent_get_input(c->c_bev);
+	struct evbuffer	*in = io_get_input(c->c_io);
 
 	c->c_state = CONN_IDLE;
 	c->c_paused = 0;
 	llhttp_resume(&c->c_parser);
-	bufferevent_set_timeouts(c->c_bev, NULL, NULL);
+	io_set_timeouts(c->c_io, NULL, NULL);
 	if (wenv->we_draining && evbuffer_get_length(in) == 0 &&
-	    evbuffer_get_length(bufferevent_get_output(c->c_bev)) == 0) {
+	    evbuffer_get_length(io_get_output(c->c_io)) == 0) {
 		conn_close(c);
 		return;
 	}
 	conn_timer_set(c, wenv->we_conf->c_limits.keepalive_timeout);
 	/* Do not read more while our answer is still stuck in the socket. */
-	if (evbuffer_get_length(bufferevent_get_output(c->c_bev)) >
+	if (evbuffer_get_length(io_get_output(c->c_io)) >
 	    HTTP_BUF_HIGH) {
 		conn_read_enable(c, 0);
 		return;
@@ -222,7 +221,7 @@ conn_resume_cb(evutil_socket_t fd, short ev, void *arg)
 void
 conn_linger(struct conn *c)
 {
-	struct evbuffer	*out = bufferevent_get_output(c->c_bev);
+	struct evbuffer	*out = io_get_output(c->c_io);
 
 	c->c_state = CONN_LINGER;
 	c->c_close = 1;
@@ -233,32 +232,32 @@ conn_linger(struct conn *c)
 		/* conn_write_cb comes back here once the output is gone. */
 		tv.tv_sec = ms / 1000;
 		tv.tv_usec = (ms % 1000) * 1000;
-		bufferevent_set_timeouts(c->c_bev, NULL, &tv);
-		bufferevent_setwatermark(c->c_bev, EV_WRITE, 0, 0);
-		bufferevent_enable(c->c_bev, EV_WRITE);
+		io_set_timeouts(c->c_io, NULL, &tv);
+		io_setwatermark(c->c_io, EV_WRITE, 0, 0);
+		io_enable(c->c_io, EV_WRITE);
 		conn_read_enable(c, 0);
 		return;
 	}
 	shutdown(c->c_fd, SHUT_WR);
-	evbuffer_drain(bufferevent_get_input(c->c_bev),
-	    evbuffer_get_length(bufferevent_get_input(c->c_bev)));
-	bufferevent_setcb(c->c_bev, conn_linger_read_cb, NULL,
+	evbuffer_drain(io_get_input(c->c_io),
+	    evbuffer_get_length(io_get_input(c->c_io)));
+	io_setcb(c->c_io, conn_linger_read_cb, NULL,
 	    conn_event_cb, c);
-	bufferevent_set_timeouts(c->c_bev, NULL, NULL);
+	io_set_timeouts(c->c_io, NULL, NULL);
 	conn_timer_set(c, HTTP_LINGER_MS);
 	conn_read_enable(c, 1);
 }
 
 static void
-conn_linger_read_cb(struct bufferevent *bev, void *arg)
+conn_linger_read_cb(struct io *bev, void *arg)
 {
-	struct evbuffer	*in = bufferevent_get_input(bev);
+	struct evbuffer	*in = io_get_input(bev);
 
 	evbuffer_drain(in, evbuffer_get_length(in));
 }
 
 static void
-conn_read_cb(struct bufferevent *bev, void *arg)
+conn_read_cb(struct io *bev, void *arg)
 {
 	struct conn	*c = arg;
 
@@ -268,13 +267,13 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 }
 
 static void
-conn_write_cb(struct bufferevent *bev, void *arg)
+conn_write_cb(struct io *bev, void *arg)
 {
 	struct conn	*c = arg;
 	struct request	*r = c->c_req;
 
 	if (c->c_state == CONN_LINGER) {
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		if (evbuffer_get_length(io_get_output(bev)) == 0)
 			conn_linger(c);
 		return;
 	}
@@ -285,7 +284,7 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 }
 
 static void
-conn_event_cb(struct bufferevent *bev, short what, void *arg)
+conn_event_cb(struct io *bev, short what, void *arg)
 {
 	struct conn	*c = arg;
 	struct request	*r = c->c_req;
@@ -344,8 +343,12 @@ conn_timer_cb(evutil_socket_t fd, short ev, void *arg)
 }
 
 /*
- * Draining: close every connection with no request in progress; the
- * others close after their response.
+ * Draining: close every keep-alive connection with no request in
+ * progress; the others close after their response.  A connection that
+ * has not sent its first request yet is not idle: its client connected
+ * a moment ago and its request may still be in flight, and unlike a
+ * request on a reused connection it cannot be retried safely, so it is
+ * served once (header_timeout bounds the wait).
  */
 void
 conn_drain_idle(void)
@@ -354,9 +357,9 @@ conn_drain_idle(void)
 
 	for (c = TAILQ_FIRST(&wenv->we_conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, c_entry);
-		if (c->c_state == CONN_IDLE &&
-		    evbuffer_get_length(bufferevent_get_input(c->c_bev)) == 0 &&
-		    evbuffer_get_length(bufferevent_get_output(c->c_bev)) == 0)
+		if (c->c_state == CONN_IDLE && c->c_nrequests > 0 &&
+		    evbuffer_get_length(io_get_input(c->c_io)) == 0 &&
+		    evbuffer_get_length(io_get_output(c->c_io)) == 0)
 			conn_close(c);
 		else
 			c->c_close = 1;

@@ -43,7 +43,6 @@ static int	http_on_message_complete(llhttp_t *);
 static void	http_process_head(struct request *);
 static void	http_dispatch(struct request *);
 static void	http_parse_error(struct conn *, llhttp_errno_t);
-static int	http_head_append(struct http_head *, const char *, size_t);
 static void	http_admin(struct request *);
 
 const llhttp_settings_t http_settings = {
@@ -83,8 +82,8 @@ http_on_message_begin(llhttp_t *p)
 	r->r_conn = c;
 	r->r_pool = c->c_pool;
 	r->r_method = -1;
-	r->r_head.cap = wenv->we_conf->c_limits.max_header_size;
-	if ((r->r_head.buf = pool_alloc(c->c_pool, r->r_head.cap)) == NULL)
+	if (http_head_init(&r->r_head, c->c_pool,
+	    wenv->we_conf->c_limits.max_header_size) == -1)
 		return (-1);
 	r->r_start_us = now_us();
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -98,72 +97,30 @@ http_on_message_begin(llhttp_t *p)
 }
 
 static int
-http_head_append(struct http_head *h, const char *at, size_t len)
-{
-	if (len > h->cap - h->len) {
-		h->overflow = 1;
-		return (-1);
-	}
-	memcpy(h->buf + h->len, at, len);
-	h->len += len;
-	return (0);
-}
-
-static int
 http_on_url(llhttp_t *p, const char *at, size_t len)
 {
 	struct conn	*c = p->data;
-	struct request	*r = c->c_req;
 
-	if (r->r_url == NULL)
-		r->r_url = r->r_head.buf + r->r_head.len;
-	if (http_head_append(&r->r_head, at, len) == -1)
-		return (HPE_USER);
-	r->r_urllen += len;
-	return (0);
+	return (http_head_url(&c->c_req->r_head, at, len) == -1 ? HPE_USER :
+	    0);
 }
 
 static int
 http_on_header_field(llhttp_t *p, const char *at, size_t len)
 {
-	struct conn		*c = p->data;
-	struct http_head	*h = &c->c_req->r_head;
-	struct http_header	*hd;
+	struct conn	*c = p->data;
 
-	if (h->nhdr == 0 || h->in_value) {
-		if (h->nhdr == HTTP_MAX_HEADERS) {
-			h->overflow = 1;
-			return (HPE_USER);
-		}
-		hd = &h->hdr[h->nhdr++];
-		hd->name = h->buf + h->len;
-		hd->namelen = 0;
-		hd->value = NULL;
-		hd->valuelen = 0;
-		h->in_value = 0;
-	}
-	hd = &h->hdr[h->nhdr - 1];
-	if (http_head_append(h, at, len) == -1)
-		return (HPE_USER);
-	hd->namelen += len;
-	return (0);
+	return (http_head_field(&c->c_req->r_head, at, len) == -1 ?
+	    HPE_USER : 0);
 }
 
 static int
 http_on_header_value(llhttp_t *p, const char *at, size_t len)
 {
-	struct conn		*c = p->data;
-	struct http_head	*h = &c->c_req->r_head;
-	struct http_header	*hd = &h->hdr[h->nhdr - 1];
+	struct conn	*c = p->data;
 
-	if (!h->in_value) {
-		hd->value = h->buf + h->len;
-		h->in_value = 1;
-	}
-	if (http_head_append(h, at, len) == -1)
-		return (HPE_USER);
-	hd->valuelen += len;
-	return (0);
+	return (http_head_value(&c->c_req->r_head, at, len) == -1 ?
+	    HPE_USER : 0);
 }
 
 /*
@@ -241,7 +198,7 @@ http_header_find(const struct http_head *h, const char *name, size_t *len)
 void
 http_read(struct conn *c)
 {
-	struct evbuffer	*in = bufferevent_get_input(c->c_bev);
+	struct evbuffer	*in = io_get_input(c->c_io);
 	struct request	*r;
 	llhttp_errno_t	 err;
 	size_t		 n, used;
@@ -296,7 +253,7 @@ http_read(struct conn *c)
 			return;
 		}
 		if (why == PAUSE_DONE) {
-			bufferevent_set_timeouts(c->c_bev, NULL,
+			io_set_timeouts(c->c_io, NULL,
 			    NULL);
 			if (r->r_resp_done)
 				http_request_finish(r);
@@ -414,6 +371,8 @@ http_process_head(struct request *r)
 	ssize_t			 n;
 	enum route_result	 rr;
 
+	r->r_url = r->r_head.buf + r->r_head.url_off;
+	r->r_urllen = r->r_head.url_len;
 	r->r_minor = llhttp_get_http_minor(p);
 	r->r_keepalive = llhttp_should_keep_alive(p);
 	r->r_method_name = llhttp_method_name(llhttp_get_method(p));
@@ -560,14 +519,14 @@ http_dispatch(struct request *r)
 		}
 	}
 	if (r->r_expect_continue)
-		evbuffer_add(bufferevent_get_output(c->c_bev),
+		evbuffer_add(io_get_output(c->c_io),
 		    "HTTP/1.1 100 Continue\r\n\r\n", 25);
 	/* Go on parsing the body; a stalled client is timed out. */
 	tv.tv_sec = lim->body_timeout / 1000;
 	tv.tv_usec = (lim->body_timeout % 1000) * 1000;
 	stv.tv_sec = lim->send_timeout / 1000;
 	stv.tv_usec = (lim->send_timeout % 1000) * 1000;
-	bufferevent_set_timeouts(c->c_bev, &tv, &stv);
+	io_set_timeouts(c->c_io, &tv, &stv);
 	c->c_paused = 0;
 	llhttp_resume(&c->c_parser);
 	conn_read_enable(c, 1);

@@ -22,8 +22,9 @@
 #include "worker.h"
 #include "plugin.h"
 
-static void	response_head(struct request *, int, const char *, size_t,
-		    struct evbuffer *);
+static int	response_head(struct request *, int, const char *,
+		    const char *, size_t, int, struct evbuffer *);
+static void	strlcat_allow(char *, size_t, uint32_t);
 static void	response_done(struct request *);
 
 const char *
@@ -76,40 +77,78 @@ response_date(void)
 	return (buf);
 }
 
-/*
- * Headers on every response: Date, Server, those plugins added (the
- * request id among them), and Connection.  The header filter phase has run before.
- */
-void
-response_common_headers(struct request *r, struct evbuffer *out)
+/* An upper bound of what response_common_headers() adds, in bytes. */
+size_t
+response_common_size(struct request *r)
 {
-	struct conn	*c = r->r_conn;
-	int		 i;
+	size_t	 n = 96;
+	int	 i;
 
-	evbuffer_add_printf(out, "Date: %s\r\nServer: mgw\r\n",
-	    response_date());
 	for (i = 0; i < r->r_nadd; i++)
-		evbuffer_add_printf(out, "%.*s: %.*s\r\n",
-		    (int)r->r_add[i].namelen, r->r_add[i].name,
-		    (int)r->r_add[i].valuelen, r->r_add[i].value);
-	if (c->c_close || r->r_resp_close)
-		evbuffer_add(out, "Connection: close\r\n", 19);
-	else if (r->r_minor == 0)
-		evbuffer_add(out, "Connection: keep-alive\r\n", 24);
+		n += r->r_add[i].namelen + r->r_add[i].valuelen + 4;
+	return (n);
 }
 
-static void
-response_head(struct request *r, int status, const char *ctype,
-    size_t len, struct evbuffer *out)
+/*
+ * Headers on every response: Date, Server, those plugins added (the
+ * request id among them), and Connection.  The header filter phase has
+ * run before.
+ */
+void
+response_common_headers(struct request *r, struct hbuf *hb)
 {
+	struct conn	*c = r->r_conn;
+	const char	*date = response_date();
+	int		 i;
+
+	hbuf_header(hb, "Date", 4, date, strlen(date));
+	hbuf_add(hb, "Server: mgw\r\n", 13);
+	for (i = 0; i < r->r_nadd; i++)
+		hbuf_header(hb, r->r_add[i].name, r->r_add[i].namelen,
+		    r->r_add[i].value, r->r_add[i].valuelen);
+	if (c->c_close || r->r_resp_close)
+		hbuf_add(hb, "Connection: close\r\n", 19);
+	else if (r->r_minor == 0)
+		hbuf_add(hb, "Connection: keep-alive\r\n", 24);
+}
+
+/*
+ * Queue a complete head: status line, the given extra header lines (each
+ * ending in CRLF, may be NULL), Content-Type, Content-Length, the common
+ * headers, the blank line.  -1 on OOM.
+ */
+static int
+response_head(struct request *r, int status, const char *extra,
+    const char *ctype, size_t len, int withlen, struct evbuffer *out)
+{
+	struct hbuf	 hb;
+	const char	*reason;
+
 	r->r_status = status;
 	plugin_run_header_filter(r);
-	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
-	    response_reason(status));
+	reason = response_reason(status);
+	if (hbuf_init(&hb, r->r_pool, 128 + strlen(reason) +
+	    (extra != NULL ? strlen(extra) : 0) +
+	    (ctype != NULL ? strlen(ctype) : 0) +
+	    response_common_size(r)) == -1)
+		return (-1);
+	hbuf_add(&hb, "HTTP/1.1 ", 9);
+	hbuf_u64(&hb, status);
+	hbuf_add(&hb, " ", 1);
+	hbuf_str(&hb, reason);
+	hbuf_add(&hb, "\r\n", 2);
+	if (extra != NULL)
+		hbuf_str(&hb, extra);
 	if (ctype != NULL)
-		evbuffer_add_printf(out, "Content-Type: %s\r\n", ctype);
-	evbuffer_add_printf(out, "Content-Length: %zu\r\n", len);
-	response_common_headers(r, out);
+		hbuf_header(&hb, "Content-Type", 12, ctype, strlen(ctype));
+	if (withlen) {
+		hbuf_add(&hb, "Content-Length: ", 16);
+		hbuf_u64(&hb, len);
+		hbuf_add(&hb, "\r\n", 2);
+	}
+	response_common_headers(r, &hb);
+	hbuf_add(&hb, "\r\n", 2);
+	return (hbuf_flush(&hb, out));
 }
 
 /* The whole response is queued: finish the request if it can be. */
@@ -139,10 +178,11 @@ response_error(struct request *r, int status, const char *code,
     const char *msg)
 {
 	struct conn	*c = r->r_conn;
-	struct evbuffer	*out = bufferevent_get_output(c->c_bev);
-	char		 body[1024], emsg[512];
-	int		 n, i;
+	struct evbuffer	*out = io_get_output(c->c_io);
+	char		 body[1024], emsg[512], allow[128];
+	int		 n;
 	uint32_t	 allowed;
+	size_t		 before;
 
 	if (r->r_head_sent) {
 		conn_close(c);
@@ -163,29 +203,41 @@ response_error(struct request *r, int status, const char *code,
 	    "\"request_id\":\"%s\"}}\n", status, code, emsg, r->r_id);
 	if (n < 0 || (size_t)n >= sizeof(body))
 		n = 0;
+	allow[0] = '\0';
 	if (status == 405) {
+		/* Allow: lists what the matched resource takes. */
 		allowed = r->r_route.rm_allowed;
-		evbuffer_add_printf(out, "HTTP/1.1 405 %s\r\nAllow: ",
-		    response_reason(405));
-		r->r_status = 405;
-		plugin_run_header_filter(r);
-		for (i = 0; i < CONF_M_MAX; i++) {
-			if (allowed & (1u << i)) {
-				evbuffer_add_printf(out, "%s%s",
-				    (allowed & ((1u << i) - 1)) ? ", " : "",
-				    conf_method_name(i));
-			}
-		}
-		evbuffer_add_printf(out, "\r\nContent-Type: application/json"
-		    "\r\nContent-Length: %d\r\n", n);
-		response_common_headers(r, out);
-	} else
-		response_head(r, status, "application/json", n, out);
-	evbuffer_add(out, "\r\n", 2);
+		strlcat_allow(allow, sizeof(allow), allowed);
+	}
+	before = evbuffer_get_length(out);
+	if (response_head(r, status, allow[0] != '\0' ? allow : NULL,
+	    "application/json", n, 1, out) == -1) {
+		conn_close(c);
+		return;
+	}
 	if (r->r_method != CONF_M_HEAD)
 		evbuffer_add(out, body, n);
-	r->r_bytes_out += evbuffer_get_length(out);
+	r->r_bytes_out += evbuffer_get_length(out) - before;
 	response_done(r);
+}
+
+/* "Allow: GET, HEAD\r\n" from a method bit set. */
+static void
+strlcat_allow(char *buf, size_t len, uint32_t allowed)
+{
+	size_t	 o;
+	int	 i, first = 1;
+
+	o = snprintf(buf, len, "Allow: ");
+	for (i = 0; i < CONF_M_MAX && o < len; i++) {
+		if (!(allowed & (1u << i)))
+			continue;
+		o += snprintf(buf + o, len - o, "%s%s", first ? "" : ", ",
+		    conf_method_name(i));
+		first = 0;
+	}
+	if (o < len)
+		snprintf(buf + o, len - o, "\r\n");
 }
 
 /* A small complete response made by the gateway (/health, /status). */
@@ -193,11 +245,13 @@ void
 response_simple(struct request *r, int status, const char *ctype,
     const char *body, size_t len)
 {
-	struct evbuffer	*out = bufferevent_get_output(r->r_conn->c_bev);
+	struct evbuffer	*out = io_get_output(r->r_conn->c_io);
 	size_t		 before = evbuffer_get_length(out);
 
-	response_head(r, status, ctype, len, out);
-	evbuffer_add(out, "\r\n", 2);
+	if (response_head(r, status, NULL, ctype, len, 1, out) == -1) {
+		conn_close(r->r_conn);
+		return;
+	}
 	if (r->r_method != CONF_M_HEAD)
 		evbuffer_add(out, body, len);
 	r->r_bytes_out += evbuffer_get_length(out) - before;
@@ -208,25 +262,30 @@ response_simple(struct request *r, int status, const char *ctype,
 void
 response_mock(struct request *r, const struct conf_endpoints *ep)
 {
-	struct evbuffer	*out = bufferevent_get_output(r->r_conn->c_bev);
-	size_t		 i, before = evbuffer_get_length(out);
+	struct evbuffer	*out = io_get_output(r->r_conn->c_io);
+	size_t		 before = evbuffer_get_length(out), i, n, o;
+	char		*extra;
 	int		 nobody;
 
-	r->r_status = ep->ep_mock_status;
-	plugin_run_header_filter(r);
-	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", ep->ep_mock_status,
-	    response_reason(ep->ep_mock_status));
-	for (i = 0; i < ep->ep_nmock_headers; i++)
-		evbuffer_add_printf(out, "%s: %s\r\n",
-		    ep->ep_mock_headers[i].h_name,
-		    ep->ep_mock_headers[i].h_value);
 	nobody = ep->ep_mock_status == 204 || ep->ep_mock_status == 304 ||
 	    ep->ep_mock_status < 200;
-	if (!nobody)
-		evbuffer_add_printf(out, "Content-Length: %zu\r\n",
-		    ep->ep_mock_bodylen);
-	response_common_headers(r, out);
-	evbuffer_add(out, "\r\n", 2);
+	for (i = 0, n = 1; i < ep->ep_nmock_headers; i++)
+		n += strlen(ep->ep_mock_headers[i].h_name) +
+		    strlen(ep->ep_mock_headers[i].h_value) + 4;
+	if ((extra = pool_alloc(r->r_pool, n)) == NULL) {
+		conn_close(r->r_conn);
+		return;
+	}
+	for (i = 0, o = 0; i < ep->ep_nmock_headers; i++)
+		o += snprintf(extra + o, n - o, "%s: %s\r\n",
+		    ep->ep_mock_headers[i].h_name,
+		    ep->ep_mock_headers[i].h_value);
+	extra[o] = '\0';
+	if (response_head(r, ep->ep_mock_status, extra, NULL,
+	    ep->ep_mock_bodylen, !nobody, out) == -1) {
+		conn_close(r->r_conn);
+		return;
+	}
 	if (!nobody && r->r_method != CONF_M_HEAD)
 		evbuffer_add(out, ep->ep_mock_body, ep->ep_mock_bodylen);
 	r->r_bytes_out += evbuffer_get_length(out) - before;

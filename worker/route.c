@@ -58,7 +58,13 @@ struct router {
 };
 
 static const char *const route_method_names[CONF_M_MAX] = {
-	"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"
+	[CONF_M_GET] = "GET",
+	[CONF_M_HEAD] = "HEAD",
+	[CONF_M_POST] = "POST",
+	[CONF_M_PUT] = "PUT",
+	[CONF_M_DELETE] = "DELETE",
+	[CONF_M_PATCH] = "PATCH",
+	[CONF_M_OPTIONS] = "OPTIONS"
 };
 
 static size_t	 route_count_segments(const char *);
@@ -321,10 +327,10 @@ route_add_resource(struct router *rt, uint32_t res,
 struct router *
 route_build(const struct mgw_conf *conf, char **cause)
 {
-	struct router		 *rt;
-	const struct conf_api	 *api;
-	size_t			  i, j, nodes, slots;
-	uint32_t		  res;
+	struct router		*rt;
+	const struct conf_api	*api;
+	size_t			 i, j, nodes, slots;
+	uint32_t		 res;
 
 	/* Count first so that nodes and slots are allocated once. */
 	nodes = 2;	/* ROUTE_NONE and the API root */

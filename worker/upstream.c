@@ -46,7 +46,7 @@ struct upstream_pool {
 struct upstream_conn {
 	TAILQ_ENTRY(upstream_conn)	 uc_entry;
 	struct upstream_pool		*uc_pool;
-	struct bufferevent		*uc_bev;
+	struct io		*uc_io;
 	struct request			*uc_req;
 	llhttp_t			 uc_parser;
 	struct http_head		 uc_head;
@@ -73,12 +73,12 @@ static int	up_on_headers_complete(llhttp_t *);
 static int	up_on_body(llhttp_t *, const char *, size_t);
 static int	up_on_message_complete(llhttp_t *);
 static void	upstream_connect(struct request *, size_t);
-static void	upstream_read_cb(struct bufferevent *, void *);
-static void	upstream_write_cb(struct bufferevent *, void *);
-static void	upstream_event_cb(struct bufferevent *, short, void *);
+static void	upstream_read_cb(struct io *, void *);
+static void	upstream_write_cb(struct io *, void *);
+static void	upstream_event_cb(struct io *, short, void *);
 static void	upstream_timer_cb(evutil_socket_t, short, void *);
-static void	upstream_idle_read_cb(struct bufferevent *, void *);
-static void	upstream_idle_event_cb(struct bufferevent *, short, void *);
+static void	upstream_idle_read_cb(struct io *, void *);
+static void	upstream_idle_event_cb(struct io *, short, void *);
 static void	upstream_conn_free(struct upstream_conn *);
 static void	upstream_fail(struct request *, int, const char *, const char *);
 static void	upstream_parse(struct upstream_conn *);
@@ -168,8 +168,8 @@ upstream_pending(struct request *r)
 	size_t	 n = 0;
 
 	if (r->r_up != NULL && r->r_up->uc_connected)
-		n += evbuffer_get_length(bufferevent_get_output(
-		    r->r_up->uc_bev));
+		n += evbuffer_get_length(io_get_output(
+		    r->r_up->uc_io));
 	if (r->r_upbuf != NULL)
 		n += evbuffer_get_length(r->r_upbuf);
 	return (n);
@@ -238,7 +238,8 @@ upstream_build_head(struct request *r, const struct conf_url *u,
 	struct conn		*c = r->r_conn;
 	const struct http_head	*h = &r->r_head;
 	const char		*rest, *cv, *v;
-	size_t			 restlen, cvlen, vlen, i;
+	size_t			 restlen, cvlen, vlen, cap;
+	struct hbuf		 hb;
 	char			*enc;
 	int			 trusted, k, first;
 
@@ -250,14 +251,26 @@ upstream_build_head(struct request *r, const struct conf_url *u,
 	if ((enc = pool_alloc(r->r_pool, restlen * 3 + 2)) == NULL)
 		return (-1);
 	restlen = path_encode(rest, restlen, enc);
-	evbuffer_add_printf(b, "%s %s%.*s", r->r_method_name, u->u_prefix,
-	    (int)restlen, enc);
+	/* Everything we may write: the client's head, framing, our headers. */
+	cap = h->len + 4 * h->nhdr + restlen + strlen(u->u_prefix) +
+	    strlen(u->u_host) + r->r_querylen + 256 + sizeof(c->c_peer_text);
+	for (k = 0; k < r->r_nset; k++)
+		cap += r->r_set[k].namelen + r->r_set[k].valuelen + 4;
+	if (hbuf_init(&hb, r->r_pool, cap) == -1)
+		return (-1);
+	hbuf_str(&hb, r->r_method_name);
+	hbuf_add(&hb, " ", 1);
+	hbuf_str(&hb, u->u_prefix);
+	hbuf_add(&hb, enc, restlen);
 	if (*u->u_prefix == '\0' && restlen == 0)
-		evbuffer_add(b, "/", 1);
-	if (r->r_query != NULL)
-		evbuffer_add_printf(b, "?%.*s", (int)r->r_querylen,
-		    r->r_query);
-	evbuffer_add_printf(b, " HTTP/1.1\r\nHost: %s\r\n", u->u_host);
+		hbuf_add(&hb, "/", 1);
+	if (r->r_query != NULL) {
+		hbuf_add(&hb, "?", 1);
+		hbuf_add(&hb, r->r_query, r->r_querylen);
+	}
+	hbuf_add(&hb, " HTTP/1.1\r\nHost: ", 17);
+	hbuf_str(&hb, u->u_host);
+	hbuf_add(&hb, "\r\n", 2);
 
 	cv = http_header_find(h, "connection", &cvlen);
 	for (k = 0; k < h->nhdr; k++) {
@@ -266,18 +279,16 @@ upstream_build_head(struct request *r, const struct conf_url *u,
 		    h->hdr[k].namelen) ||
 		    upstream_plugin_set(r, h->hdr[k].name, h->hdr[k].namelen))
 			continue;
-		evbuffer_add_printf(b, "%.*s: %.*s\r\n",
-		    (int)h->hdr[k].namelen, h->hdr[k].name,
-		    (int)h->hdr[k].valuelen,
-		    h->hdr[k].value != NULL ? h->hdr[k].value : "");
+		hbuf_header(&hb, h->hdr[k].name, h->hdr[k].namelen,
+		    h->hdr[k].value != NULL ? h->hdr[k].value : "",
+		    h->hdr[k].valuelen);
 	}
 	for (k = 0; k < r->r_nset; k++)
-		evbuffer_add_printf(b, "%.*s: %.*s\r\n",
-		    (int)r->r_set[k].namelen, r->r_set[k].name,
-		    (int)r->r_set[k].valuelen, r->r_set[k].value);
+		hbuf_header(&hb, r->r_set[k].name, r->r_set[k].namelen,
+		    r->r_set[k].value, r->r_set[k].valuelen);
 
 	/* X-Forwarded-For: a trusted proxy's list is extended, else reset. */
-	evbuffer_add(b, "X-Forwarded-For: ", 17);
+	hbuf_add(&hb, "X-Forwarded-For: ", 17);
 	first = 1;
 	if (trusted) {
 		for (k = 0; k < h->nhdr; k++) {
@@ -285,35 +296,37 @@ upstream_build_head(struct request *r, const struct conf_url *u,
 			    h->hdr[k].name, "x-forwarded-for", 15) != 0 ||
 			    h->hdr[k].valuelen == 0)
 				continue;
-			evbuffer_add_printf(b, "%s%.*s", first ? "" : ", ",
-			    (int)h->hdr[k].valuelen, h->hdr[k].value);
+			if (!first)
+				hbuf_add(&hb, ", ", 2);
+			hbuf_add(&hb, h->hdr[k].value, h->hdr[k].valuelen);
 			first = 0;
 		}
 	}
-	evbuffer_add_printf(b, "%s%s\r\n", first ? "" : ", ", c->c_peer_text);
+	if (!first)
+		hbuf_add(&hb, ", ", 2);
+	hbuf_str(&hb, c->c_peer_text);
+	hbuf_add(&hb, "\r\n", 2);
 	v = trusted ? http_header_find(h, "x-forwarded-proto", &vlen) : NULL;
 	if (v != NULL && vlen > 0)
-		evbuffer_add_printf(b, "X-Forwarded-Proto: %.*s\r\n",
-		    (int)vlen, v);
+		hbuf_header(&hb, "X-Forwarded-Proto", 17, v, vlen);
 	else
-		evbuffer_add(b, "X-Forwarded-Proto: http\r\n", 25);
+		hbuf_add(&hb, "X-Forwarded-Proto: http\r\n", 25);
 	v = trusted ? http_header_find(h, "x-forwarded-host", &vlen) : NULL;
 	if (v == NULL || vlen == 0)
 		v = http_header_find(h, "host", &vlen);
 	if (v != NULL && vlen > 0)
-		evbuffer_add_printf(b, "X-Forwarded-Host: %.*s\r\n",
-		    (int)vlen, v);
+		hbuf_header(&hb, "X-Forwarded-Host", 16, v, vlen);
 	if (r->r_chunked)
-		evbuffer_add(b, "Transfer-Encoding: chunked\r\n", 28);
-	else if (r->r_has_body)
-		evbuffer_add_printf(b, "Content-Length: %llu\r\n",
-		    (unsigned long long)r->r_content_length);
-	else if (r->r_method == CONF_M_POST || r->r_method == CONF_M_PUT ||
+		hbuf_add(&hb, "Transfer-Encoding: chunked\r\n", 28);
+	else if (r->r_has_body) {
+		hbuf_add(&hb, "Content-Length: ", 16);
+		hbuf_u64(&hb, r->r_content_length);
+		hbuf_add(&hb, "\r\n", 2);
+	} else if (r->r_method == CONF_M_POST || r->r_method == CONF_M_PUT ||
 	    r->r_method == CONF_M_PATCH)
-		evbuffer_add(b, "Content-Length: 0\r\n", 19);
-	evbuffer_add(b, "\r\n", 2);
-	(void)i;
-	return (0);
+		hbuf_add(&hb, "Content-Length: 0\r\n", 19);
+	hbuf_add(&hb, "\r\n", 2);
+	return (hbuf_flush(&hb, b));
 }
 
 /*
@@ -387,11 +400,10 @@ upstream_connect(struct request *r, size_t idx)
 		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	uc->uc_bev = bufferevent_socket_new(wenv->we_base, fd,
-	    BEV_OPT_CLOSE_ON_FREE);
+	uc->uc_io = io_new(wenv->we_base, fd);
 	uc->uc_timer = evtimer_new(wenv->we_base, upstream_timer_cb, uc);
-	if (uc->uc_bev == NULL || uc->uc_timer == NULL) {
-		if (uc->uc_bev == NULL)
+	if (uc->uc_io == NULL || uc->uc_timer == NULL) {
+		if (uc->uc_io == NULL)
 			close(fd);
 		upstream_conn_free(uc);
 		upstream_fail(r, 500, "internal_error", "out of memory");
@@ -399,17 +411,17 @@ upstream_connect(struct request *r, size_t idx)
 	}
 	uc->uc_req = r;
 	r->r_up = uc;
-	bufferevent_setcb(uc->uc_bev, upstream_read_cb, upstream_write_cb,
+	io_setcb(uc->uc_io, upstream_read_cb, upstream_write_cb,
 	    upstream_event_cb, uc);
-	bufferevent_setwatermark(uc->uc_bev, EV_READ, 0, HTTP_BUF_HIGH);
-	bufferevent_setwatermark(uc->uc_bev, EV_WRITE, HTTP_BUF_HIGH / 4, 0);
+	io_setwatermark(uc->uc_io, EV_READ, 0, HTTP_BUF_HIGH);
+	io_setwatermark(uc->uc_io, EV_WRITE, HTTP_BUF_HIGH / 4, 0);
 	tv.tv_sec = ep->ep_connect_timeout / 1000;
 	tv.tv_usec = (ep->ep_connect_timeout % 1000) * 1000;
 	evtimer_add(uc->uc_timer, &tv);
-	if (bufferevent_socket_connect(uc->uc_bev,
+	if (io_socket_connect(uc->uc_io,
 	    (struct sockaddr *)&u->u_ss, u->u_sslen) == -1) {
 		/* Immediate failure: handled like a refused connect. */
-		upstream_event_cb(uc->uc_bev, BEV_EVENT_ERROR, uc);
+		upstream_event_cb(uc->uc_io, BEV_EVENT_ERROR, uc);
 		return;
 	}
 }
@@ -431,13 +443,12 @@ upstream_attach(struct request *r, struct upstream_conn *uc)
 		evtimer_del(uc->uc_timer);
 	llhttp_init(&uc->uc_parser, HTTP_RESPONSE, &up_settings);
 	uc->uc_parser.data = uc;
-	memset(&uc->uc_head, 0, sizeof(uc->uc_head));
-	bufferevent_setcb(uc->uc_bev, upstream_read_cb, upstream_write_cb,
+	io_setcb(uc->uc_io, upstream_read_cb, upstream_write_cb,
 	    upstream_event_cb, uc);
 	wtv.tv_sec = ep->ep_send_timeout / 1000;
 	wtv.tv_usec = (ep->ep_send_timeout % 1000) * 1000;
-	bufferevent_set_timeouts(uc->uc_bev, NULL, &wtv);
-	out = bufferevent_get_output(uc->uc_bev);
+	io_set_timeouts(uc->uc_io, NULL, &wtv);
+	out = io_get_output(uc->uc_io);
 	if (upstream_build_head(r, &ep->ep_production[r->r_up_idx], out) ==
 	    -1) {
 		upstream_fail(r, 500, "internal_error", "out of memory");
@@ -446,7 +457,7 @@ upstream_attach(struct request *r, struct upstream_conn *uc)
 	if (evbuffer_get_length(r->r_upbuf) > 0)
 		r->r_up_moved = 1;
 	evbuffer_add_buffer(out, r->r_upbuf);
-	bufferevent_enable(uc->uc_bev, EV_READ | EV_WRITE);
+	io_enable(uc->uc_io, EV_READ | EV_WRITE);
 	uc->uc_reading = 1;
 	if (r->r_body_done)
 		upstream_body_done(r);
@@ -463,7 +474,7 @@ upstream_body(struct request *r, const char *at, size_t len)
 	int		 n;
 
 	if (r->r_up != NULL && r->r_up->uc_connected) {
-		b = bufferevent_get_output(r->r_up->uc_bev);
+		b = io_get_output(r->r_up->uc_io);
 		r->r_up_moved = 1;
 	} else if (r->r_upbuf != NULL)
 		b = r->r_upbuf;
@@ -490,7 +501,7 @@ upstream_body_done(struct request *r)
 
 	if (!r->r_up_queued) {
 		if (uc != NULL && uc->uc_connected)
-			b = bufferevent_get_output(uc->uc_bev);
+			b = io_get_output(uc->uc_io);
 		else
 			b = r->r_upbuf;
 		if (r->r_chunked && b != NULL)
@@ -498,8 +509,8 @@ upstream_body_done(struct request *r)
 		r->r_up_queued = 1;
 	}
 	if (uc != NULL && uc->uc_connected &&
-	    evbuffer_get_length(bufferevent_get_output(uc->uc_bev)) == 0)
-		upstream_write_cb(uc->uc_bev, uc);
+	    evbuffer_get_length(io_get_output(uc->uc_io)) == 0)
+		upstream_write_cb(uc->uc_io, uc);
 }
 
 /* The client took our output: resume reading the upstream response. */
@@ -510,13 +521,13 @@ upstream_client_drained(struct request *r)
 
 	if (uc == NULL || uc->uc_reading || !uc->uc_connected)
 		return;
-	bufferevent_enable(uc->uc_bev, EV_READ);
+	io_enable(uc->uc_io, EV_READ);
 	uc->uc_reading = 1;
 	upstream_parse(uc);
 }
 
 static void
-upstream_write_cb(struct bufferevent *bev, void *arg)
+upstream_write_cb(struct io *bev, void *arg)
 {
 	struct upstream_conn		*uc = arg;
 	struct request			*r = uc->uc_req;
@@ -525,7 +536,7 @@ upstream_write_cb(struct bufferevent *bev, void *arg)
 
 	if (r == NULL)
 		return;
-	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0 &&
+	if (evbuffer_get_length(io_get_output(bev)) == 0 &&
 	    r->r_up_queued) {
 		/* Request sent whole: now the upstream's read timeout runs. */
 		ep = r->r_endpoints;
@@ -533,7 +544,7 @@ upstream_write_cb(struct bufferevent *bev, void *arg)
 		tv.tv_usec = (ep->ep_timeout % 1000) * 1000;
 		wtv.tv_sec = ep->ep_send_timeout / 1000;
 		wtv.tv_usec = (ep->ep_send_timeout % 1000) * 1000;
-		bufferevent_set_timeouts(bev, &tv, &wtv);
+		io_set_timeouts(bev, &tv, &wtv);
 		return;
 	}
 	if (!r->r_conn->c_reading && r->r_state == REQ_BODY &&
@@ -550,8 +561,8 @@ upstream_conn_free(struct upstream_conn *uc)
 		TAILQ_REMOVE(&uc->uc_pool->up_idle, uc, uc_entry);
 		uc->uc_pool->up_nidle--;
 	}
-	if (uc->uc_bev != NULL)
-		bufferevent_free(uc->uc_bev);
+	if (uc->uc_io != NULL)
+		io_free(uc->uc_io);
 	if (uc->uc_timer != NULL)
 		event_free(uc->uc_timer);
 	free(uc);
@@ -581,24 +592,24 @@ upstream_release(struct upstream_conn *uc, int reusable)
 		upstream_conn_free(uc);
 		return;
 	}
-	bufferevent_setcb(uc->uc_bev, upstream_idle_read_cb, NULL,
+	io_setcb(uc->uc_io, upstream_idle_read_cb, NULL,
 	    upstream_idle_event_cb, uc);
-	bufferevent_set_timeouts(uc->uc_bev, &tv, NULL);
-	bufferevent_enable(uc->uc_bev, EV_READ);
+	io_set_timeouts(uc->uc_io, &tv, NULL);
+	io_enable(uc->uc_io, EV_READ);
 	TAILQ_INSERT_HEAD(&up->up_idle, uc, uc_entry);
 	up->up_nidle++;
 	uc->uc_idle = 1;
 }
 
 static void
-upstream_idle_read_cb(struct bufferevent *bev, void *arg)
+upstream_idle_read_cb(struct io *bev, void *arg)
 {
 	/* Bytes on an idle connection: the upstream is confused; drop it. */
 	upstream_conn_free(arg);
 }
 
 static void
-upstream_idle_event_cb(struct bufferevent *bev, short what, void *arg)
+upstream_idle_event_cb(struct io *bev, short what, void *arg)
 {
 	upstream_conn_free(arg);
 }
@@ -672,11 +683,11 @@ upstream_timer_cb(evutil_socket_t fd, short ev, void *arg)
 }
 
 static void
-upstream_event_cb(struct bufferevent *bev, short what, void *arg)
+upstream_event_cb(struct io *bev, short what, void *arg)
 {
 	struct upstream_conn	*uc = arg;
 	struct request		*r = uc->uc_req;
-	int			 err = EVUTIL_SOCKET_ERROR();
+	int			 err = errno;
 
 	if (what & BEV_EVENT_CONNECTED) {
 		upstream_attach(r, uc);
@@ -726,7 +737,7 @@ upstream_event_cb(struct bufferevent *bev, short what, void *arg)
 }
 
 static void
-upstream_read_cb(struct bufferevent *bev, void *arg)
+upstream_read_cb(struct io *bev, void *arg)
 {
 	upstream_parse(arg);
 }
@@ -739,7 +750,7 @@ static void
 upstream_parse(struct upstream_conn *uc)
 {
 	struct request	*r = uc->uc_req;
-	struct evbuffer	*in = bufferevent_get_input(uc->uc_bev);
+	struct evbuffer	*in = io_get_input(uc->uc_io);
 	struct evbuffer	*cout;
 	llhttp_errno_t	 err;
 	size_t		 n, used;
@@ -750,11 +761,11 @@ upstream_parse(struct upstream_conn *uc)
 	if (r == NULL)
 		return;
 	c = r->r_conn;
-	cout = bufferevent_get_output(c->c_bev);
+	cout = io_get_output(c->c_io);
 	while (!uc->uc_resp_done &&
 	    (n = evbuffer_get_contiguous_space(in)) > 0) {
 		if (evbuffer_get_length(cout) > HTTP_BUF_HIGH) {
-			bufferevent_disable(uc->uc_bev, EV_READ);
+			io_disable(uc->uc_io, EV_READ);
 			uc->uc_reading = 0;
 			return;
 		}
@@ -782,7 +793,7 @@ upstream_parse(struct upstream_conn *uc)
 	reusable = llhttp_should_keep_alive(&uc->uc_parser) &&
 	    r->r_up_queued && r->r_body_done &&
 	    evbuffer_get_length(in) == 0 &&
-	    evbuffer_get_length(bufferevent_get_output(uc->uc_bev)) == 0;
+	    evbuffer_get_length(io_get_output(uc->uc_io)) == 0;
 	r->r_up = NULL;
 	upstream_release(uc, reusable);
 	if (r->r_upbuf != NULL) {
@@ -799,67 +810,25 @@ static int
 up_on_message_begin(llhttp_t *p)
 {
 	struct upstream_conn	*uc = p->data;
-	struct request		*r = uc->uc_req;
 
-	memset(&uc->uc_head, 0, sizeof(uc->uc_head));
-	uc->uc_head.cap = UPSTREAM_HEAD_MAX;
-	if ((uc->uc_head.buf = pool_alloc(r->r_pool, uc->uc_head.cap)) ==
-	    NULL)
-		return (-1);
-	return (0);
-}
-
-static int
-up_head_append(struct http_head *h, const char *at, size_t len)
-{
-	if (len > h->cap - h->len) {
-		h->overflow = 1;
-		return (-1);
-	}
-	memcpy(h->buf + h->len, at, len);
-	h->len += len;
-	return (0);
+	return (http_head_init(&uc->uc_head, uc->uc_req->r_pool,
+	    UPSTREAM_HEAD_MAX) == -1 ? -1 : 0);
 }
 
 static int
 up_on_header_field(llhttp_t *p, const char *at, size_t len)
 {
 	struct upstream_conn	*uc = p->data;
-	struct http_head	*h = &uc->uc_head;
-	struct http_header	*hd;
 
-	if (h->nhdr == 0 || h->in_value) {
-		if (h->nhdr == HTTP_MAX_HEADERS)
-			return (HPE_USER);
-		hd = &h->hdr[h->nhdr++];
-		hd->name = h->buf + h->len;
-		hd->namelen = 0;
-		hd->value = NULL;
-		hd->valuelen = 0;
-		h->in_value = 0;
-	}
-	hd = &h->hdr[h->nhdr - 1];
-	if (up_head_append(h, at, len) == -1)
-		return (HPE_USER);
-	hd->namelen += len;
-	return (0);
+	return (http_head_field(&uc->uc_head, at, len) == -1 ? HPE_USER : 0);
 }
 
 static int
 up_on_header_value(llhttp_t *p, const char *at, size_t len)
 {
 	struct upstream_conn	*uc = p->data;
-	struct http_head	*h = &uc->uc_head;
-	struct http_header	*hd = &h->hdr[h->nhdr - 1];
 
-	if (!h->in_value) {
-		hd->value = h->buf + h->len;
-		h->in_value = 1;
-	}
-	if (up_head_append(h, at, len) == -1)
-		return (HPE_USER);
-	hd->valuelen += len;
-	return (0);
+	return (http_head_value(&uc->uc_head, at, len) == -1 ? HPE_USER : 0);
 }
 
 static int
@@ -888,10 +857,11 @@ up_on_headers_complete(llhttp_t *p)
 	struct upstream_conn	*uc = p->data;
 	struct request		*r = uc->uc_req;
 	struct conn		*c = r->r_conn;
-	struct evbuffer		*out = bufferevent_get_output(c->c_bev);
+	struct evbuffer		*out = io_get_output(c->c_io);
 	const struct http_head	*h = &uc->uc_head;
-	const char		*cv;
-	size_t			 cvlen, before;
+	const char		*cv, *reason;
+	size_t			 cvlen;
+	struct hbuf		 hb;
 	int			 status = llhttp_get_status_code(p), k, nobody;
 
 	if (status >= 100 && status < 200) {
@@ -899,7 +869,6 @@ up_on_headers_complete(llhttp_t *p)
 		uc->uc_skip = 1;
 		return (0);
 	}
-	before = evbuffer_get_length(out);
 	r->r_status = status;
 	nobody = r->r_method == CONF_M_HEAD || status == 204 || status == 304;
 	cv = http_header_find(h, "connection", &cvlen);
@@ -910,27 +879,36 @@ up_on_headers_complete(llhttp_t *p)
 		else
 			r->r_resp_close = 1;
 	}
-	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n", status,
-	    response_reason(status));
+	reason = response_reason(status);
+	if (hbuf_init(&hb, r->r_pool, h->len + 4 * h->nhdr + 128 +
+	    strlen(reason) + response_common_size(r)) == -1)
+		return (HPE_USER);
+	hbuf_add(&hb, "HTTP/1.1 ", 9);
+	hbuf_u64(&hb, status);
+	hbuf_add(&hb, " ", 1);
+	hbuf_str(&hb, reason);
+	hbuf_add(&hb, "\r\n", 2);
 	for (k = 0; k < h->nhdr; k++) {
 		if (up_skip_header(h->hdr[k].name, h->hdr[k].namelen) ||
 		    upstream_conn_token(cv, cvlen, h->hdr[k].name,
 		    h->hdr[k].namelen))
 			continue;
-		evbuffer_add_printf(out, "%.*s: %.*s\r\n",
-		    (int)h->hdr[k].namelen, h->hdr[k].name,
-		    (int)h->hdr[k].valuelen,
-		    h->hdr[k].value != NULL ? h->hdr[k].value : "");
+		hbuf_header(&hb, h->hdr[k].name, h->hdr[k].namelen,
+		    h->hdr[k].value != NULL ? h->hdr[k].value : "",
+		    h->hdr[k].valuelen);
 	}
-	if (p->flags & F_CONTENT_LENGTH)
-		evbuffer_add_printf(out, "Content-Length: %llu\r\n",
-		    (unsigned long long)p->content_length);
-	else if (r->r_resp_chunked)
-		evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
-	response_common_headers(r, out);
-	evbuffer_add(out, "\r\n", 2);
+	if (p->flags & F_CONTENT_LENGTH) {
+		hbuf_add(&hb, "Content-Length: ", 16);
+		hbuf_u64(&hb, p->content_length);
+		hbuf_add(&hb, "\r\n", 2);
+	} else if (r->r_resp_chunked)
+		hbuf_add(&hb, "Transfer-Encoding: chunked\r\n", 28);
+	response_common_headers(r, &hb);
+	hbuf_add(&hb, "\r\n", 2);
+	if (hbuf_flush(&hb, out) == -1)
+		return (HPE_USER);
 	r->r_head_sent = 1;
-	r->r_bytes_out += evbuffer_get_length(out) - before;
+	r->r_bytes_out += hb.len;
 	uc->uc_head_done = 1;
 	/* A response to HEAD has no body whatever its head says. */
 	return (r->r_method == CONF_M_HEAD ? 1 : 0);
@@ -941,8 +919,8 @@ up_on_body(llhttp_t *p, const char *at, size_t len)
 {
 	struct upstream_conn	*uc = p->data;
 	struct request		*r = uc->uc_req;
-	struct evbuffer		*out = bufferevent_get_output(
-				    r->r_conn->c_bev);
+	struct evbuffer		*out = io_get_output(
+				    r->r_conn->c_io);
 	char			 hdr[24];
 	int			 n;
 

@@ -87,6 +87,7 @@ worker_main(const struct mgw_conf *conf, const struct router *router,
     size_t nl, int gen, int slot, int channel)
 {
 	static struct worker_env	 env;
+	struct event_config		*cfg;
 	struct event			*sigs[6];
 	static const int		 signos[] = { SIGQUIT, SIGTERM, SIGINT,
 					    SIGUSR1, SIGHUP, 0 };
@@ -110,9 +111,16 @@ worker_main(const struct mgw_conf *conf, const struct router *router,
 	TAILQ_INIT(&env.we_conns);
 	signal(SIGPIPE, SIG_IGN);
 
-	worker_drop_privileges(conf);
-
-	if ((env.we_base = event_base_new()) == NULL)
+	/*
+	 * The changelist folds an event enabled and disabled within one loop
+	 * iteration (a write that completes at once) into no epoll_ctl at all.
+	 */
+	if ((cfg = event_config_new()) == NULL)
+		fatalx("event_config_new failed");
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	env.we_base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	if (env.we_base == NULL)
 		fatalx("event_base_new failed");
 	for (i = 0; signos[i] != 0; i++) {
 		sigs[i] = evsignal_new(env.we_base, signos[i], worker_sig_cb,
@@ -120,8 +128,10 @@ worker_main(const struct mgw_conf *conf, const struct router *router,
 		if (sigs[i] == NULL || evsignal_add(sigs[i], NULL) == -1)
 			fatalx("evsignal_add failed");
 	}
+	/* Plugins open their files while we may still read them as root. */
 	if (plugin_init_worker(plugins, &cause) == -1)
 		fatalx("%s", cause);
+	worker_drop_privileges(conf);
 	if (upstream_init() == -1)
 		fatalx("upstream_init: out of memory");
 

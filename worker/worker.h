@@ -85,15 +85,20 @@ struct http_header {
 	size_t			 valuelen;
 };
 
-/* Growing storage for one message head, bounded by max_header_size. */
+/* Growing storage for one message head, bounded by max (head.c). */
 struct http_head {
-	char			*buf;		/* pool memory */
+	struct pool		*pool;
+	char			*buf;		/* pool memory, may move */
 	size_t			 len;
 	size_t			 cap;
-	struct http_header	 hdr[HTTP_MAX_HEADERS];
+	size_t			 max;		/* bytes */
+	struct http_header	*hdr;		/* pool memory */
 	int			 nhdr;
+	int			 hdrcap;
 	int			 in_value;	/* last callback was a value */
 	int			 overflow;	/* too big or too many */
+	size_t			 url_off;	/* request target in buf */
+	size_t			 url_len;
 };
 
 /* A plugin instance of the running generation. */
@@ -198,7 +203,7 @@ enum conn_state {
 
 struct conn {
 	TAILQ_ENTRY(conn)	 c_entry;
-	struct bufferevent	*c_bev;
+	struct io	*c_io;
 	int			 c_fd;
 	enum conn_state		 c_state;
 	llhttp_t		 c_parser;
@@ -217,6 +222,47 @@ struct conn {
 	struct event		*c_timer;	/* header/keepalive/linger */
 	struct event		*c_resume;	/* deferred http_read() */
 };
+
+/* io.c: buffered sockets that write before the loop sleeps */
+struct io;
+typedef void io_data_cb(struct io *, void *);
+typedef void io_event_cb(struct io *, short, void *);
+struct io	*io_new(struct event_base *, int);
+void		 io_free(struct io *);
+struct evbuffer	*io_get_input(struct io *);
+struct evbuffer	*io_get_output(struct io *);
+int		 io_getfd(struct io *);
+void		 io_setcb(struct io *, io_data_cb *, io_data_cb *,
+		    io_event_cb *, void *);
+void		 io_setwatermark(struct io *, short, size_t, size_t);
+void		 io_set_timeouts(struct io *, const struct timeval *,
+		    const struct timeval *);
+void		 io_enable(struct io *, short);
+void		 io_disable(struct io *, short);
+short		 io_get_enabled(struct io *);
+int		 io_socket_connect(struct io *, const struct sockaddr *,
+		    socklen_t);
+
+/* hbuf.c: a message head built in request memory, queued at once */
+struct hbuf {
+	char		*buf;
+	size_t		 len;
+	size_t		 cap;
+	int		 oom;
+};
+int	hbuf_init(struct hbuf *, struct pool *, size_t);
+void	hbuf_add(struct hbuf *, const char *, size_t);
+void	hbuf_str(struct hbuf *, const char *);
+void	hbuf_u64(struct hbuf *, uint64_t);
+void	hbuf_header(struct hbuf *, const char *, size_t, const char *,
+	    size_t);
+int	hbuf_flush(struct hbuf *, struct evbuffer *);
+
+/* head.c */
+int	http_head_init(struct http_head *, struct pool *, size_t);
+int	http_head_url(struct http_head *, const char *, size_t);
+int	http_head_field(struct http_head *, const char *, size_t);
+int	http_head_value(struct http_head *, const char *, size_t);
 
 /* worker.c */
 void	worker_main(const struct mgw_conf *, const struct router *,
@@ -251,8 +297,9 @@ void	response_error(struct request *, int, const char *, const char *);
 void	response_simple(struct request *, int, const char *, const char *,
 	    size_t);
 void	response_mock(struct request *, const struct conf_endpoints *);
-/* Append the common response headers (Date, Server, X-Request-Id...). */
-void	response_common_headers(struct request *, struct evbuffer *);
+/* Append the common response headers (Date, Server, plugins', Connection). */
+void	response_common_headers(struct request *, struct hbuf *);
+size_t	response_common_size(struct request *);
 const char *response_reason(int);
 void	response_count(struct request *);
 

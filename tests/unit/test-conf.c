@@ -8,7 +8,6 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <netinet/in.h>
 
 #include <arpa/inet.h>
@@ -114,7 +113,8 @@ test_has(const char *file, int line, const char *needle)
 	plen = strlen(prefix);
 	for (p = test_cause; *p != '\0'; p = *eol == '\0' ? eol : eol + 1) {
 		eol = p + strcspn(p, "\n");
-		if ((size_t)(eol - p) >= plen && strncmp(p, prefix, plen) == 0 &&
+		if ((size_t)(eol - p) >= plen &&
+		    strncmp(p, prefix, plen) == 0 &&
 		    memmem(p, eol - p, needle, strlen(needle)) != NULL)
 			return (1);
 	}
@@ -137,7 +137,8 @@ test_has_env(const char *var, const char *needle)
 	plen = strlen(prefix);
 	for (p = test_cause; *p != '\0'; p = *eol == '\0' ? eol : eol + 1) {
 		eol = p + strcspn(p, "\n");
-		if ((size_t)(eol - p) >= plen && strncmp(p, prefix, plen) == 0 &&
+		if ((size_t)(eol - p) >= plen &&
+		    strncmp(p, prefix, plen) == 0 &&
 		    memmem(p, eol - p, needle, strlen(needle)) != NULL)
 			return (1);
 	}
@@ -940,7 +941,8 @@ test_err_multiple(void)
 	    ");\n"
 	    "apis = ( " API_HEAD("x", "/x")
 	    "endpoints = { production = [ \"https://127.0.0.1\" ]; };\n"
-	    "resources = ( { path = \"/{\"; methods = [ \"GOT\" ]; } ); } );\n");
+	    "resources = ( { path = \"/{\"; methods = [ \"GOT\" ]; } );\n"
+	    "} );\n");
 	CU_ASSERT_PTR_NULL(test_load(f, NULL));
 	CU_ASSERT_TRUE(test_has(f, 4, "unknown key 'colour' in gateway"));
 	CU_ASSERT_TRUE(test_has(f, 2, "gateway.workers: -1 is out of range"));

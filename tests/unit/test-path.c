@@ -178,8 +178,8 @@ test_path_table(void)
 		len = normalize(c->in, inlen, &out);
 		if (c->out == NULL) {
 			if (len != -1)
-				fprintf(stderr, "\ncase %zu: \"%s\" accepted as "
-				    "\"%.*s\"\n", i, c->in, (int)len, out);
+				fprintf(stderr, "\ncase %zu: \"%s\" accepted "
+				    "as \"%.*s\"\n", i, c->in, (int)len, out);
 			CU_ASSERT(len == -1);
 		} else {
 			if (len == -1 || (size_t)len != strlen(c->out) ||

@@ -1,0 +1,42 @@
+#!/bin/sh
+# tools/test.sh: install the test dependencies, build mgw twice (normal,
+# and ASan+UBSan), run `make check` in both, and print one summary line.
+set -u
+cd "$(dirname "$0")/.."
+sh tools/deps.sh test || exit 1
+if ! { [ -x configure ] && [ configure -nt configure.ac ] &&
+    [ Makefile.in -nt Makefile.am ]; }; then
+	autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; exit 1; }
+fi
+jobs=$(nproc)
+pass=0 fail=0 skip=0 rc=0
+for v in check asan; do
+	d=build-$v
+	flags=
+	[ $v = asan ] && flags=--enable-asan
+	mkdir -p $d
+	echo "=== $v build"
+	if ! (cd $d && { [ -f Makefile ] || ../configure --quiet $flags; } &&
+	    make -s -j"$jobs" >build.log 2>&1); then
+		tail -30 $d/build.log
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+	echo "=== $v: make check"
+	(cd $d && ASAN_OPTIONS=detect_leaks=1 \
+	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	    make -j"$jobs" check >check.log 2>&1) || rc=1
+	grep -E '^(PASS|FAIL|SKIP|XFAIL|XPASS|ERROR):' $d/check.log
+	for t in $(sed -n 's/^\(FAIL\|ERROR\|XPASS\): //p' $d/check.log); do
+		echo "--- $v: $t"
+		tail -40 "$d/$t.log" 2>/dev/null
+	done
+	p=$(grep -c '^PASS:' $d/check.log)
+	f=$(grep -Ec '^(FAIL|ERROR|XPASS):' $d/check.log)
+	s=$(grep -Ec '^(SKIP|XFAIL):' $d/check.log)
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+done
+[ $fail -gt 0 ] && rc=1
+[ $pass -eq 0 ] && rc=1
+echo "$pass passed, $fail failed, $skip skipped"
+exit $rc
