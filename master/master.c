@@ -495,6 +495,13 @@ master_stop(int graceful)
 		worker_signal_gen(m.next->g_num, 0, SIGKILL);
 	}
 	worker_signal_gen(-1, 0, graceful ? SIGQUIT : SIGTERM);
+	/*
+	 * The workers close their copies of the listeners as they drain;
+	 * ours must go too, or the kernel keeps completing handshakes that
+	 * nobody will ever accept and clients hang instead of being refused
+	 * (nginx closes them here as well).
+	 */
+	listener_closeall(&m.ls);
 	ms = graceful && m.cur != NULL ?
 	    m.cur->g_conf->c_gateway.drain_timeout : FAST_STOP_MS;
 	tv.tv_sec = ms / 1000;

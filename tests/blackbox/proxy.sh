@@ -312,7 +312,7 @@ print(h.hexdigest())')
 rm -f "$T/rss.stop"
 rss_watch "$T/rss.up" &
 w=$!
-head -c $SIZE /dev/zero | c -T - -H "Content-Length: $SIZE" \
+head -c $SIZE /dev/zero | c -T - \
     -o "$T/r.json" "$GW/api/echo"
 touch "$T/rss.stop"
 wait "$w"

@@ -155,7 +155,7 @@ gen=$(status_get generation)
 nref=$(grep -c "reload refused: a reload is already in progress" "$T/mgwd.log")
 kill -STOP "$MGW_PID"
 kill -HUP "$MGW_PID"
-ctl reload > "$T/ctl5.out" 2>&1 &
+"$MGWCTL" -s "$SOCK" reload > "$T/ctl5.out" 2>&1 &
 ctlpid=$!
 wait_until 10 ctl_blocked "$ctlpid" || { kill -CONT "$MGW_PID";
     fail "mgwctl reload did not get to wait"; }
