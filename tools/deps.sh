@@ -1,7 +1,7 @@
 #!/bin/sh
 # tools/deps.sh [build|test|bench]: install what mgw needs from Debian 12.
 set -e
-build="autoconf automake make gcc pkg-config libevent-dev libssl-dev \
+build="autoconf automake make gcc libc6-dev pkg-config libevent-dev libssl-dev \
 libconfig-dev node-llhttp"
 test="$build libcunit1-dev clang curl nginx-light python3 mandoc procps"
 bench="$test wrk"
