@@ -631,10 +631,11 @@ master_sig_cb(evutil_socket_t sig, short ev, void *arg)
 /*
  * Detach from the terminal.  The parent waits on a pipe until the child
  * has everything running (or has failed), so `mgwd` exits 0 only when
- * the gateway is up, as init systems expect.
+ * the gateway is up, as init systems expect.  keep_stderr: the error log
+ * is stderr, so it stays open.
  */
 static int
-master_daemonize(int *notify)
+master_daemonize(int *notify, int keep_stderr)
 {
 	int	 p[2], fd;
 	char	 buf[512];
@@ -663,9 +664,17 @@ master_daemonize(int *notify)
 	close(p[0]);
 	if (setsid() == -1)
 		fatal("setsid");
+	/*
+	 * stderr goes too unless it is the error log: a startup failure is
+	 * reported through the pipe, and a daemon holding the caller's
+	 * stderr would hang a shell that captures it, as in
+	 * out=$(mgwd 2>&1).
+	 */
 	if ((fd = open("/dev/null", O_RDWR)) != -1) {
 		dup2(fd, STDIN_FILENO);
 		dup2(fd, STDOUT_FILENO);
+		if (!keep_stderr)
+			dup2(fd, STDERR_FILENO);
 		if (fd > STDERR_FILENO)
 			close(fd);
 	}
@@ -725,7 +734,9 @@ master_run(const char *file, int debug, int verbose)
 			fprintf(stderr, "mgwd: %s\n", cause);
 			return (1);
 		}
-		master_daemonize(&notify);
+		master_daemonize(&notify,
+		    conf->c_gateway.error_log == NULL ||
+		    strcmp(conf->c_gateway.error_log, "stderr") == 0);
 	}
 	log_procinit("master");
 	signal(SIGPIPE, SIG_IGN);

@@ -183,6 +183,10 @@ EOC
 	    "http://127.0.0.1:$NGX_PORT/nginx-echo" || fail "nginx did not start"
 }
 
+# The helpers below run "${PYTHON:-python3}": a test that calls python
+# often sets PYTHON to the interpreter python3 resolves to, once, since a
+# version manager's shim can cost a second a call.
+
 # raw_http PORT [SECONDS]: send stdin, as is and in one write, to
 # 127.0.0.1:PORT, then print what comes back until the server closes the
 # connection or SECONDS (default 10) pass.  For requests curl will not
@@ -190,7 +194,7 @@ EOC
 # closed (EOF or reset), 2 when the time ran out with the connection still
 # open, 3 when it could not connect.
 raw_http() {
-	python3 -c '
+	"${PYTHON:-python3}" -c '
 import socket, sys, time
 port, limit = int(sys.argv[1]), float(sys.argv[2])
 data = sys.stdin.buffer.read()
@@ -219,9 +223,10 @@ sys.exit(rc)' "$1" "${2:-10}"
 }
 
 # http_statuses: the status codes of the HTTP responses on stdin, in
-# order, one a line (interim 1xx included).
+# order, one a line (interim 1xx included).  A status line need not start
+# a line: it follows the previous body directly.
 http_statuses() {
-	LC_ALL=C grep -a -o '^HTTP/1\.[01] [0-9][0-9][0-9]' | cut -d' ' -f2
+	LC_ALL=C grep -a -o -E 'HTTP/1\.[01] [0-9]{3} [A-Z]' | cut -d' ' -f2
 }
 
 # _hold_port FILE MODE: a background python that binds a port on
@@ -230,7 +235,7 @@ http_statuses() {
 #   blackhole  listening with a full accept queue that nobody drains:
 #              the kernel drops further SYNs, so connects hang
 _hold_port() {
-	python3 -c '
+	"${PYTHON:-python3}" -c '
 import signal, socket, sys, time
 l = socket.socket(); l.bind(("127.0.0.1", 0))
 port = l.getsockname()[1]; fill = []

@@ -33,9 +33,26 @@ for v in check asan; do
 	done
 	p=$(grep -c '^PASS:' $d/check.log)
 	f=$(grep -Ec '^(FAIL|ERROR|XPASS):' $d/check.log)
+	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
+		# make check itself broke before reporting: show why, count it.
+		tail -20 $d/check.log
+		f=1
+	fi
 	s=$(grep -Ec '^(SKIP|XFAIL):' $d/check.log)
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 done
+# The code must also build warning-free under clang (-Werror).
+echo "=== clang build"
+mkdir -p build-clang
+if (cd build-clang && { [ -f Makefile ] || ../configure --quiet CC=clang; } &&
+    make -s -j"$jobs" all tests/unit/test-conf >build.log 2>&1); then
+	echo "PASS: clang build"
+	pass=$((pass + 1))
+else
+	tail -30 build-clang/build.log
+	echo "FAIL: clang build"
+	fail=$((fail + 1))
+fi
 [ $fail -gt 0 ] && rc=1
 [ $pass -eq 0 ] && rc=1
 echo "$pass passed, $fail failed, $skip skipped"

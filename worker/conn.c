@@ -39,6 +39,36 @@ static void	conn_resume_cb(evutil_socket_t, short, void *);
 static void	conn_linger_read_cb(struct io *, void *);
 
 /*
+ * Over max_connections (or draining): answer 503 on the bare socket and
+ * close it, without the cost of a connection.  The length is computed,
+ * not written by hand, so it cannot drift from the body.
+ */
+static void
+conn_busy(int fd)
+{
+	static const char	 body[] = "{\"error\":{\"status\":503,"
+	    "\"code\":\"service_unavailable\","
+	    "\"message\":\"too many connections\",\"request_id\":\"\"}}\n";
+	char			 buf[512];
+	int			 n, i;
+
+	n = snprintf(buf, sizeof(buf), "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+	    "Connection: close\r\n\r\n%s", sizeof(body) - 1, body);
+	(void)!write(fd, buf, n);
+	/*
+	 * Closing with unread request bytes makes the kernel send a reset,
+	 * which may destroy the 503 before the client reads it.  Take what
+	 * has already arrived (the socket is non-blocking, the loop short).
+	 */
+	shutdown(fd, SHUT_WR);
+	for (i = 0; i < 16; i++)
+		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+			break;
+	close(fd);
+}
+
+/*
  * A listener accepted fd.  Worker only.  Over max_connections the client
  * gets a 503 written directly and the socket is closed.
  */
@@ -46,17 +76,11 @@ void
 conn_accept(int fd, struct sockaddr *sa, int salen, int admin)
 {
 	struct conn	*c;
-	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
-	    "Content-Type: application/json\r\nContent-Length: 112\r\n"
-	    "Connection: close\r\n\r\n"
-	    "{\"error\":{\"status\":503,\"code\":\"service_unavailable\","
-	    "\"message\":\"too many connections\",\"request_id\":\"\"}}\n";
 	int		 one = 1;
 
 	if (wenv->we_nconns >= wenv->we_conf->c_limits.max_connections ||
 	    wenv->we_draining) {
-		(void)!write(fd, busy, sizeof(busy) - 1);
-		close(fd);
+		conn_busy(fd);
 		return;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -112,6 +136,7 @@ conn_accept(int fd, struct sockaddr *sa, int salen, int admin)
 	}
 	c->c_state = CONN_IDLE;
 	conn_timer_set(c, wenv->we_conf->c_limits.header_timeout);
+	c->c_head_timed = 1;
 	conn_read_enable(c, 1);
 }
 
@@ -194,6 +219,7 @@ conn_keepalive(struct conn *c)
 		return;
 	}
 	conn_timer_set(c, wenv->we_conf->c_limits.keepalive_timeout);
+	c->c_head_timed = 0;
 	/* Do not read more while our answer is still stuck in the socket. */
 	if (evbuffer_get_length(io_get_output(c->c_io)) >
 	    HTTP_BUF_HIGH) {
@@ -261,8 +287,15 @@ conn_read_cb(struct io *bev, void *arg)
 {
 	struct conn	*c = arg;
 
-	if (c->c_state == CONN_IDLE)
+	/*
+	 * The first bytes after keep-alive start the header timeout, once:
+	 * re-arming it on every read would let a client that trickles the
+	 * empty lines llhttp skips before a request hold us for ever.
+	 */
+	if (c->c_state == CONN_IDLE && !c->c_head_timed) {
 		conn_timer_set(c, wenv->we_conf->c_limits.header_timeout);
+		c->c_head_timed = 1;
+	}
 	http_read(c);
 }
 

@@ -44,6 +44,7 @@ static void	http_process_head(struct request *);
 static void	http_dispatch(struct request *);
 static void	http_parse_error(struct conn *, llhttp_errno_t);
 static void	http_admin(struct request *);
+static int	http_te_chunked_only(const struct http_head *);
 
 const llhttp_settings_t http_settings = {
 	.on_message_begin = http_on_message_begin,
@@ -92,7 +93,11 @@ http_on_message_begin(llhttp_t *p)
 	c->c_state = CONN_ACTIVE;
 	c->c_head_bytes = 0;
 	c->c_nrequests++;
-	conn_timer_set(c, wenv->we_conf->c_limits.header_timeout);
+	/* Pipelined heads start here; a read may have started the clock. */
+	if (!c->c_head_timed) {
+		conn_timer_set(c, wenv->we_conf->c_limits.header_timeout);
+		c->c_head_timed = 1;
+	}
 	return (0);
 }
 
@@ -209,10 +214,18 @@ http_read(struct conn *c)
 		if (c->c_state == CONN_LINGER || c->c_paused)
 			return;
 		r = c->c_req;
-		/* Back-pressure: the upstream has not taken what we gave it. */
+		/*
+		 * Back-pressure: the upstream has not taken what we gave it.
+		 * Reading must be switched off, not just skipped: upstream.c
+		 * resumes us only when it sees c_reading clear, and a read
+		 * callback left armed would see the input stop at its high
+		 * watermark and never fire again.
+		 */
 		if (r != NULL && r->r_state == REQ_BODY &&
-		    !http_client_writable(r))
+		    !http_client_writable(r)) {
+			conn_read_enable(c, 0);
 			return;
+		}
 		if ((n = evbuffer_get_contiguous_space(in)) == 0)
 			return;
 		p = (const char *)evbuffer_pullup(in, n);
@@ -311,11 +324,13 @@ http_parse_error(struct conn *c, llhttp_errno_t err)
 		}
 		break;
 	case HPE_INVALID_TRANSFER_ENCODING:
-		if (r->r_state == REQ_HEADER) {
-			status = 501;
-			code = "not_implemented";
-			msg = "unsupported Transfer-Encoding";
-		}
+		/*
+		 * llhttp says this of a request whose Transfer-Encoding does
+		 * not end with chunked: its length cannot be known, and a
+		 * server must answer 400 and close (RFC 9112 section 6.3).
+		 * Left as it is, it is the stuff of request smuggling.
+		 */
+		msg = "Transfer-Encoding must end with chunked";
 		break;
 	default:
 		break;
@@ -353,6 +368,42 @@ http_request_continue(struct request *r)
 		return;
 	conn_read_enable(c, 1);
 	http_read(c);
+}
+
+/*
+ * Do the Transfer-Encoding fields, all of them together, name the one
+ * coding "chunked" and nothing else?
+ */
+static int
+http_te_chunked_only(const struct http_head *h)
+{
+	const char	*v;
+	size_t		 i, e, s, t, vlen;
+	int		 k, ntok = 0;
+
+	for (k = 0; k < h->nhdr; k++) {
+		if (h->hdr[k].namelen != 17 || strncasecmp(h->hdr[k].name,
+		    "transfer-encoding", 17) != 0)
+			continue;
+		v = h->hdr[k].value;
+		vlen = v != NULL ? h->hdr[k].valuelen : 0;
+		for (i = 0; i <= vlen; i = e + 1) {
+			for (e = i; e < vlen && v[e] != ','; e++)
+				;
+			/* The element is v[s, t), trimmed of OWS. */
+			for (s = i; s < e && (v[s] == ' ' || v[s] == '\t'); s++)
+				;
+			for (t = e; t > s && (v[t - 1] == ' ' ||
+			    v[t - 1] == '\t'); t--)
+				;
+			if (t == s)
+				continue;	/* empty elements are allowed */
+			if (t - s != 7 || strncasecmp(v + s, "chunked", 7) != 0)
+				return (0);
+			ntok++;
+		}
+	}
+	return (ntok == 1);
 }
 
 /*
@@ -403,6 +454,25 @@ http_process_head(struct request *r)
 		response_error(r, 400, "bad_request",
 		    "HTTP/1.1 request without Host");
 		return;
+	}
+	if (p->flags & F_TRANSFER_ENCODING) {
+		/*
+		 * HTTP/1.0 has no transfer codings: the framing is faulty
+		 * (RFC 9112 section 6.1).  Under 1.1 only chunked alone is
+		 * understood; forwarding "gzip, chunked" as plain chunked
+		 * would hand the upstream a body coded in a way it is not
+		 * told of.
+		 */
+		if (r->r_minor == 0) {
+			response_error(r, 400, "bad_request",
+			    "Transfer-Encoding in an HTTP/1.0 request");
+			return;
+		}
+		if (!http_te_chunked_only(&r->r_head)) {
+			response_error(r, 501, "not_implemented",
+			    "unsupported Transfer-Encoding");
+			return;
+		}
 	}
 	if (llhttp_get_upgrade(p) || llhttp_get_method(p) == HTTP_CONNECT) {
 		response_error(r, 501, "not_implemented",

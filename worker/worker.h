@@ -218,6 +218,7 @@ struct conn {
 	int			 c_paused;	/* parser paused by us */
 	int			 c_reading;	/* EV_READ enabled */
 	uint64_t		 c_head_bytes;	/* bytes of the current head */
+	int			 c_head_timed;	/* header_timeout runs for it */
 	uint32_t		 c_nrequests;
 	struct event		*c_timer;	/* header/keepalive/linger */
 	struct event		*c_resume;	/* deferred http_read() */

@@ -22,8 +22,8 @@ inflight() {	# inflight N: the upstream is answering N slow requests
 # slow MS: one slow request in the background; its status goes to
 # $T/slow.code, its body to $T/slow.out, and its pid is $slow_pid.
 slow() {
-	rm -f "$T/slow.code" "$T/slow.out"
-	curl -sS -o "$T/slow.out" -w '%{http_code}\n' --max-time 30 \
+	rm -f "$T/slow.code" "$T/slow.out" "$T/slow.hdr"
+	curl -sS -o "$T/slow.out" -D "$T/slow.hdr" -w '%{http_code}\n' --max-time 30 \
 	    "$U/up/slow?ms=$1" > "$T/slow.code" 2>"$T/slow.err" &
 	slow_pid=$!
 	wait_until 10 inflight 1 || fail "the slow request did not reach the upstream"
@@ -49,7 +49,9 @@ wait "$slow_pid"
 [ "$(cat "$T/slow.code")" = 200 ] ||
     fail "slow request during QUIT: $(cat "$T/slow.code") $(cat "$T/slow.err")"
 grep -q '"slow":true' "$T/slow.out" || fail "slow body: $(cat "$T/slow.out")"
-ok "graceful stop: the request in flight gets its 200"
+grep -qi '^connection: close' "$T/slow.hdr" ||
+    fail "no Connection: close while draining: $(cat "$T/slow.hdr")"
+ok "graceful stop: the request in flight gets its 200 with Connection: close"
 wait_until 20 eval '! kill -0 "$MGW_PID" 2>/dev/null' || fail "mgwd did not exit"
 wait "$MGW_PID"
 rc=$?
@@ -77,7 +79,9 @@ ok "reload: the new generation serves meanwhile"
 wait "$slow_pid"
 [ "$(cat "$T/slow.code")" = 200 ] ||
     fail "slow request during reload: $(cat "$T/slow.code") $(cat "$T/slow.err")"
-ok "reload: the request in flight completes with 200 on the old worker"
+grep -qi '^connection: close' "$T/slow.hdr" ||
+    fail "no Connection: close from the draining worker: $(cat "$T/slow.hdr")"
+ok "reload: the request in flight completes with 200 (Connection: close) on the old worker"
 wait_until 10 gen_only $((gen + 1)) || fail "old worker still there: $(ctl status)"
 kill -0 "$busy" 2>/dev/null && fail "old worker $busy did not exit"
 ok "reload: the old worker exits once its request is done"

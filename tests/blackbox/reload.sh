@@ -63,7 +63,7 @@ for i in $(seq 1 20); do
 	    fail "reload $i: requests went back from $prev_req to $req"
 	prev_req=$req
 	# Let the clients reach the new generation before the next reload.
-	want=$(( $(load_total) + 15 ))
+	want=$(( $(load_total) + 10 ))
 	wait_until 20 progressed "$want" || fail "reload $i: the clients stalled"
 done
 nfail=$(load_failed)
@@ -93,8 +93,17 @@ out=$(ctl reload 2>&1) && fail "broken config accepted: $out"
 printf '%s\n' "$out" | grep -q "mgw.conf:$badline:.*bogus_setting" ||
     fail "the reason lacks file:line: $out"
 ok "broken config refused: $(printf '%s\n' "$out" | grep -m1 'mgw.conf:')"
+# Several errors: a heading, then each reason on its own line.
+printf 'bogus_other = 2;\n' >> "$T/mgw.conf"
+out=$(ctl reload 2>&1) && fail "broken config accepted: $out"
+printf '%s\n' "$out" | head -n 1 | grep -qx "mgwctl: reload refused:" ||
+    fail "no 'reload refused:' heading: $out"
+printf '%s\n' "$out" | grep -q "^$T/mgw.conf:$badline: .*bogus_setting" &&
+    printf '%s\n' "$out" | grep -q "^$T/mgw.conf:$((badline + 1)): .*bogus_other" ||
+    fail "not every reason with file:line: $out"
+ok "two errors: 'mgwctl: reload refused:' and one file:line reason per line"
 kill -HUP "$MGW_PID"	# the same, by signal: also refused
-wait_until 20 progressed $((before + 60)) ||
+wait_until 20 progressed $((before + 40)) ||
     fail "the clients stalled after a refused reload"
 [ "$(status_get generation)" = "$gen" ] || fail "generation changed"
 [ "$(worker_pids | sort)" = "$pids" ] ||
