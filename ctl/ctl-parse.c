@@ -16,6 +16,9 @@
 static const struct ctl_token t_main[];
 static const struct ctl_token t_stop[];
 static const struct ctl_token t_log[];
+static const struct ctl_token t_throttle[];
+static const struct ctl_token t_prefix[];
+static const struct ctl_token t_key[];
 static const struct ctl_token t_end[];
 
 static const struct ctl_token t_main[] = {
@@ -24,6 +27,24 @@ static const struct ctl_token t_main[] = {
 	{ CTL_TOK_KEYWORD, "status", CTL_STATUS, NULL, t_end },
 	{ CTL_TOK_KEYWORD, "stats", CTL_STATS, NULL, t_end },
 	{ CTL_TOK_KEYWORD, "log", 0, NULL, t_log },
+	{ CTL_TOK_KEYWORD, "throttle", 0, NULL, t_throttle },
+	{ CTL_TOK_END, NULL, 0, NULL, NULL }
+};
+
+static const struct ctl_token t_throttle[] = {
+	{ CTL_TOK_KEYWORD, "show", CTL_THROTTLE_SHOW, NULL, t_prefix },
+	{ CTL_TOK_KEYWORD, "reset", CTL_THROTTLE_RESET, NULL, t_key },
+	{ CTL_TOK_END, NULL, 0, NULL, NULL }
+};
+
+static const struct ctl_token t_prefix[] = {
+	{ CTL_TOK_NONE, NULL, 0, NULL, NULL },
+	{ CTL_TOK_ARG, "prefix", 0, NULL, t_end },
+	{ CTL_TOK_END, NULL, 0, NULL, NULL }
+};
+
+static const struct ctl_token t_key[] = {
+	{ CTL_TOK_ARG, "key", 0, NULL, t_end },
 	{ CTL_TOK_END, NULL, 0, NULL, NULL }
 };
 
@@ -47,6 +68,7 @@ static const struct ctl_token t_end[] = {
 static const struct ctl_token *ctl_parse_match(const struct ctl_token *,
 		    const char *, char **);
 static int	ctl_parse_may_end(const struct ctl_token *);
+static int	ctl_parse_nested(const struct ctl_token *);
 static void	ctl_parse_words(FILE *, const struct ctl_token *);
 
 /*
@@ -62,6 +84,8 @@ ctl_parse_match(const struct ctl_token *table, const char *word,
 	int			 n = 0;
 
 	for (t = table; t->t_type != CTL_TOK_END; t++) {
+		if (t->t_type == CTL_TOK_ARG)
+			return (t);
 		if (t->t_type != CTL_TOK_KEYWORD)
 			continue;
 		if (strcmp(t->t_keyword, word) == 0)
@@ -115,7 +139,9 @@ ctl_parse(int argc, char **argv, struct ctl_parse_result *res, char **cause)
 			return (-1);
 		if (table == t_main)
 			res->command = t->t_keyword;
-		if (t->t_msg != 0) {
+		if (t->t_type == CTL_TOK_ARG)
+			res->payload = argv[i];
+		else if (t->t_msg != 0) {
 			res->msg = t->t_msg;
 			res->payload = t->t_payload != NULL ? t->t_payload : "";
 		}
@@ -141,11 +167,26 @@ ctl_parse_words(FILE *f, const struct ctl_token *table)
 	int			 first = 1;
 
 	for (t = table; t->t_type != CTL_TOK_END; t++) {
-		if (t->t_type != CTL_TOK_KEYWORD)
+		if (t->t_type == CTL_TOK_ARG)
+			fprintf(f, "%s%s", first ? "" : "|", t->t_keyword);
+		else if (t->t_type == CTL_TOK_KEYWORD)
+			fprintf(f, "%s%s", first ? "" : "|", t->t_keyword);
+		else
 			continue;
-		fprintf(f, "%s%s", first ? "" : "|", t->t_keyword);
 		first = 0;
 	}
+}
+
+/* Does this table lead to a further word after its keywords? */
+static int
+ctl_parse_nested(const struct ctl_token *table)
+{
+	const struct ctl_token	*t;
+
+	for (t = table; t->t_type != CTL_TOK_END; t++)
+		if (t->t_type == CTL_TOK_KEYWORD && t->t_next != t_end)
+			return (1);
+	return (0);
 }
 
 /*
@@ -155,10 +196,24 @@ ctl_parse_words(FILE *f, const struct ctl_token *table)
 void
 ctl_parse_commands(FILE *f)
 {
-	const struct ctl_token	*t;
+	const struct ctl_token	*t, *s;
 	int			 optional;
 
 	for (t = t_main; t->t_type != CTL_TOK_END; t++) {
+		if (ctl_parse_nested(t->t_next)) {
+			/* "throttle show [prefix]", "throttle reset key" */
+			for (s = t->t_next; s->t_type != CTL_TOK_END; s++) {
+				if (s->t_type != CTL_TOK_KEYWORD)
+					continue;
+				fprintf(f, "\t%s %s", t->t_keyword,
+				    s->t_keyword);
+				optional = ctl_parse_may_end(s->t_next);
+				fprintf(f, " %s", optional ? "[" : "");
+				ctl_parse_words(f, s->t_next);
+				fprintf(f, "%s\n", optional ? "]" : "");
+			}
+			continue;
+		}
 		fprintf(f, "\t%s", t->t_keyword);
 		if (t->t_next != t_end) {
 			optional = ctl_parse_may_end(t->t_next);

@@ -11,7 +11,8 @@
 enum ctl_token_type {
 	CTL_TOK_END = 0,	/* end of a table */
 	CTL_TOK_NONE,		/* the words may stop here */
-	CTL_TOK_KEYWORD		/* a word, matched by unique prefix */
+	CTL_TOK_KEYWORD,	/* a word, matched by unique prefix */
+	CTL_TOK_ARG		/* any word, sent as the payload */
 };
 
 /*

@@ -22,6 +22,8 @@ enum ctl_type {
 	CTL_STATS,
 	CTL_LOG_VERBOSE,
 	CTL_LOG_BRIEF,
+	CTL_THROTTLE_SHOW,	/* payload: key prefix, may be empty */
+	CTL_THROTTLE_RESET,	/* payload: the key */
 
 	CTL_OK = 200,		/* payload: text for the user */
 	CTL_FAIL,		/* payload: the cause */

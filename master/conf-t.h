@@ -82,7 +82,33 @@ enum conf_method {
 };
 #define CONF_M_ALL	((1u << CONF_M_MAX) - 1)
 
+/* A throttling policy: N requests per period (policies = ( ... )). */
+struct conf_policy {
+	char			*p_name;
+	uint64_t		 p_requests;	/* per p_per */
+	uint64_t		 p_per;		/* ms */
+	char			*p_algorithm;	/* as written; NULL: fixed_window */
+	int			 p_algo;	/* enum throttle_algo */
+	uint64_t		 p_burst;	/* token_bucket; 0: p_requests */
+	int			 p_dry_run;
+};
+
+/* An application that calls APIs (consumers = ( ... )). */
+struct conf_consumer {
+	char			*cs_name;
+	char			*cs_tier;	/* application policy, NULL none */
+	char			*cs_subscription_tier;	/* per API, NULL: API's */
+};
+
+/* throttling: { ... } */
+struct conf_throttling {
+	int			 t_headers;	/* quota headers on accepted */
+	char			*t_consumer_header;	/* until authentication */
+	char			*t_unauthenticated_tier;	/* per client IP */
+};
+
 struct conf_resource {
+	char			*r_throttling;	/* resource policy, NULL none */
 	char			*r_path;	/* template: "/pet/{id}", final "*" */
 	uint32_t		 r_methods;	/* bit set of 1 << enum conf_method */
 	struct conf_endpoints	*r_endpoints;	/* NULL: the API's */
@@ -94,6 +120,8 @@ struct conf_api {
 	char			*a_version;	/* may be NULL */
 	char			*a_base_path;	/* normalised, no trailing '/' */
 	struct conf_endpoints	 a_endpoints;
+	char			*a_throttling;	/* API policy, NULL none */
+	char			*a_subscription_tier;	/* NULL: Unlimited */
 	struct conf_resource	*a_resources;	/* none: every path, every method */
 	size_t			 a_nresources;
 	int			 a_index;	/* position in conf->c_apis */
@@ -142,6 +170,11 @@ struct mgw_conf {
 	struct conf_shm		 c_shm;
 	struct conf_api		*c_apis;
 	size_t			 c_napis;
+	struct conf_policy	*c_policies;
+	size_t			 c_npolicies;
+	struct conf_consumer	*c_consumers;
+	size_t			 c_nconsumers;
+	struct conf_throttling	 c_throttling;
 	char			**c_overrides;	/* "MGW_X=v" applied, for -n */
 	size_t			 c_noverrides;
 };

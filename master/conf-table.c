@@ -193,6 +193,10 @@ static const struct conf_opt conf_table_resource[] = {
 	  offsetof(struct conf_resource, r_endpoints), 0,
 	  sizeof(struct conf_endpoints), conf_table_endpoints, CONF_F_PTR,
 	  CONF_CHK_ENDPOINTS },
+	{ "throttling", CONF_T_STRING, 0, 0, NULL,
+	  "policy limiting this resource across all callers",
+	  offsetof(struct conf_resource, r_throttling), 0, 0, NULL, 0,
+	  CONF_CHK_POLICY_REF },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
 };
 
@@ -220,6 +224,78 @@ static const struct conf_opt conf_table_api[] = {
 	  offsetof(struct conf_api, a_nresources),
 	  sizeof(struct conf_resource), conf_table_resource, 0,
 	  CONF_CHK_RESOURCE },
+	{ "throttling", CONF_T_STRING, 0, 0, NULL,
+	  "policy limiting the whole API across all callers",
+	  offsetof(struct conf_api, a_throttling), 0, 0, NULL, 0,
+	  CONF_CHK_POLICY_REF },
+	{ "subscription_tier", CONF_T_STRING, 0, 0, NULL,
+	  "policy per consumer of this API, unless the consumer sets one",
+	  offsetof(struct conf_api, a_subscription_tier), 0, 0, NULL, 0,
+	  CONF_CHK_POLICY_REF },
+	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
+};
+
+/*
+ * Throttling policies.  The checks of the item (CONF_CHK_POLICY) need
+ * algorithm, requests and burst stored, so they run once it is walked.
+ */
+static const struct conf_opt conf_table_policy[] = {
+	{ "name", CONF_T_STRING, 0, 0, NULL,
+	  "policy name; referenced by throttling and tier keys",
+	  offsetof(struct conf_policy, p_name), 0, 0, NULL,
+	  CONF_F_REQUIRED, CONF_CHK_ANAME },
+	{ "requests", CONF_T_U64, 1, UINT32_MAX, NULL,
+	  "requests admitted per period",
+	  offsetof(struct conf_policy, p_requests), 0, 0, NULL,
+	  CONF_F_REQUIRED, CONF_CHK_NONE },
+	{ "per", CONF_T_DURATION, 1, 366 * MS_DAY, NULL,
+	  "the period",
+	  offsetof(struct conf_policy, p_per), 0, 0, NULL,
+	  CONF_F_REQUIRED, CONF_CHK_NONE },
+	{ "algorithm", CONF_T_STRING, 0, 0, NULL,
+	  "fixed_window, sliding_log, sliding_window or token_bucket",
+	  offsetof(struct conf_policy, p_algorithm), 0, 0, NULL, 0,
+	  CONF_CHK_ALGO },
+	{ "burst", CONF_T_U64, 0, UINT32_MAX, NULL,
+	  "token_bucket: requests that may come at once; 0 means requests",
+	  offsetof(struct conf_policy, p_burst), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "dry_run", CONF_T_BOOL, 0, 1, "false",
+	  "count and report, never refuse",
+	  offsetof(struct conf_policy, p_dry_run), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
+};
+
+static const struct conf_opt conf_table_throttling[] = {
+	{ "headers", CONF_T_BOOL, 0, 1, "true",
+	  "quota headers on accepted responses too, not only on 429",
+	  offsetof(struct conf_throttling, t_headers), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "consumer_header", CONF_T_STRING, 0, 0, NULL,
+	  "request header naming the consumer; unset: none (testing only)",
+	  offsetof(struct conf_throttling, t_consumer_header), 0, 0, NULL, 0,
+	  CONF_CHK_HEADER_NAME },
+	{ "unauthenticated_tier", CONF_T_STRING, 0, 0, "Unauthenticated",
+	  "policy per client address for requests without a consumer",
+	  offsetof(struct conf_throttling, t_unauthenticated_tier), 0, 0,
+	  NULL, 0, CONF_CHK_POLICY_REF },
+	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
+};
+
+static const struct conf_opt conf_table_consumer[] = {
+	{ "name", CONF_T_STRING, 0, 0, NULL,
+	  "consumer name; addresses it in MGW_CONSUMERS_<NAME>_*",
+	  offsetof(struct conf_consumer, cs_name), 0, 0, NULL,
+	  CONF_F_REQUIRED, CONF_CHK_ANAME },
+	{ "tier", CONF_T_STRING, 0, 0, NULL,
+	  "application policy: the consumer's requests to all APIs",
+	  offsetof(struct conf_consumer, cs_tier), 0, 0, NULL, 0,
+	  CONF_CHK_POLICY_REF },
+	{ "subscription_tier", CONF_T_STRING, 0, 0, NULL,
+	  "policy per API for this consumer, instead of the API's",
+	  offsetof(struct conf_consumer, cs_subscription_tier), 0, 0, NULL,
+	  0, CONF_CHK_POLICY_REF },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
 };
 
@@ -242,6 +318,27 @@ const struct conf_opt conf_table[] = {
 	  "shared memory",
 	  offsetof(struct mgw_conf, c_shm), 0, 0, conf_table_shm, 0,
 	  CONF_CHK_NONE },
+	/*
+	 * policies must come before every key that references a policy
+	 * (throttling, consumers, apis): CONF_CHK_POLICY_REF looks the
+	 * name up in what has been stored so far.
+	 */
+	{ "policies", CONF_T_LIST, 0, 0, NULL,
+	  "throttling policies, beside the built-in ones",
+	  offsetof(struct mgw_conf, c_policies),
+	  offsetof(struct mgw_conf, c_npolicies),
+	  sizeof(struct conf_policy), conf_table_policy, 0,
+	  CONF_CHK_POLICY },
+	{ "throttling", CONF_T_GROUP, 0, 0, NULL,
+	  "gateway-wide throttling settings",
+	  offsetof(struct mgw_conf, c_throttling), 0, 0,
+	  conf_table_throttling, 0, CONF_CHK_NONE },
+	{ "consumers", CONF_T_LIST, 0, 0, NULL,
+	  "applications calling the APIs, and their tiers",
+	  offsetof(struct mgw_conf, c_consumers),
+	  offsetof(struct mgw_conf, c_nconsumers),
+	  sizeof(struct conf_consumer), conf_table_consumer, 0,
+	  CONF_CHK_CONSUMER },
 	{ "apis", CONF_T_LIST, 0, 0, NULL,
 	  "the APIs served",
 	  offsetof(struct mgw_conf, c_apis),

@@ -29,6 +29,7 @@
 
 #include "lib.h"
 #include "master.h"
+#include "throttle.h"
 
 #define CONF_MAXENV	6	/* components of conf_override.o_path */
 
@@ -41,6 +42,7 @@ struct conf_ctx {
 	size_t			 cx_nov;
 	char			**cx_errs;	/* "file:line: message" */
 	size_t			 cx_nerrs;
+	struct mgw_conf		*cx_conf;	/* being filled */
 };
 
 /* A group or list item being walked, and how MGW_* variables reach it. */
@@ -81,6 +83,9 @@ static void	conf_errorat(struct conf_ctx *, const char *, int,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
 static void	conf_verror(struct conf_ctx *, const struct conf_val *,
 		    const char *, ...) __attribute__((format(printf, 3, 4)));
+static void	conf_member_error(struct conf_ctx *, const struct conf_node *,
+		    const char *, const char *, ...)
+		    __attribute__((format(printf, 4, 5)));
 static char	*conf_file_name(struct conf_ctx *, const char *);
 static char	*conf_include_name(struct conf_ctx *, const char *, int);
 static const char *conf_set_file(const config_setting_t *);
@@ -98,7 +103,7 @@ static int	conf_walk_list(struct conf_ctx *, const struct conf_opt *,
 static void	conf_node_child(struct conf_node *, struct conf_node *,
 		    config_setting_t *, char *, const char *);
 static struct conf_override *conf_find_override(struct conf_ctx *,
-		    const struct conf_node *, const char *);
+		    const struct conf_node *, const char *, int);
 static int	conf_given(const struct conf_node *, const struct conf_opt *,
 		    const char *);
 static int	conf_convert(struct conf_ctx *, struct conf_val *, void *);
@@ -121,6 +126,9 @@ static int	conf_check_value(struct conf_ctx *, struct conf_val *,
 static void	conf_check_group(struct conf_ctx *, const struct conf_opt *,
 		    void *, size_t, struct conf_node *);
 static int	conf_check_name(const char *, const char *);
+static int	conf_check_token(const char *);
+static void	conf_check_policy(struct conf_ctx *, const struct conf_opt *,
+		    struct conf_policy *, size_t, struct conf_node *);
 static int	conf_listen_parse(const char *, struct sockaddr_storage *,
 		    socklen_t *, char **);
 static int	conf_resolve(const char *, const char *, int,
@@ -184,6 +192,42 @@ conf_verror(struct conf_ctx *cx, const struct conf_val *v, const char *fmt,
 		/* A bad default in conf-table.c; the unit test catches it. */
 		conf_errorat(cx, NULL, 0, "default of %s: %s", v->v_path, msg);
 	}
+	free(msg);
+}
+
+/*
+ * Record an error about key of the group or item node once the whole of
+ * it is stored: at the key's own file:line, or its environment variable,
+ * or, if the key took its default, at the group.
+ */
+static void
+conf_member_error(struct conf_ctx *cx, const struct conf_node *node,
+    const char *key, const char *fmt, ...)
+{
+	struct conf_val	 v;
+	va_list		 ap;
+	char		*msg, *path;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	memset(&v, 0, sizeof(v));
+	xasprintf(&path, "%s.%s", node->n_path, key);
+	v.v_path = path;
+	/* Not marking: the walk already marked what it applied. */
+	v.v_ov = conf_find_override(cx, node, key, 0);
+	if (v.v_ov == NULL && node->n_set != NULL)
+		v.v_set = config_setting_get_member(node->n_set, key);
+	if (v.v_set != NULL) {
+		v.v_file = conf_set_file(v.v_set);
+		v.v_line = config_setting_source_line(v.v_set);
+	}
+	if (v.v_ov != NULL || v.v_set != NULL)
+		conf_verror(cx, &v, "%s", msg);
+	else
+		conf_errorat(cx, node->n_file, node->n_line, "%s: %s",
+		    node->n_path, msg);
+	free(path);
 	free(msg);
 }
 
@@ -277,6 +321,7 @@ conf_load(const char *path, char **envp, struct mgw_conf **confp,
 
 	conf = xcalloc(1, sizeof(*conf));
 	conf->c_file = xstrdup(path);
+	cx.cx_conf = conf;
 
 	config_init(&cf);
 	config_set_include_dir(&cf, cx.cx_dir);
@@ -434,7 +479,7 @@ conf_walk_value(struct conf_ctx *cx, const struct conf_opt *t, void *obj,
 	v.v_path = path;
 	v.v_file = node->n_file;
 	v.v_line = node->n_line;
-	if ((v.v_ov = conf_find_override(cx, node, t->t_name)) != NULL)
+	if ((v.v_ov = conf_find_override(cx, node, t->t_name, 1)) != NULL)
 		v.v_str = v.v_ov->o_value;
 	else if (m != NULL) {
 		v.v_set = m;
@@ -593,10 +638,13 @@ conf_env_name(const char *name, char *buf, size_t len)
 	buf[i] = '\0';
 }
 
-/* The override for key under node, marking it used; NULL if none. */
+/*
+ * The override for key under node, marking it used if mark is set; NULL
+ * if none.
+ */
 static struct conf_override *
 conf_find_override(struct conf_ctx *cx, const struct conf_node *node,
-    const char *key)
+    const char *key, int mark)
 {
 	struct conf_override	*o, *found = NULL;
 	size_t			 i, j;
@@ -615,7 +663,8 @@ conf_find_override(struct conf_ctx *cx, const struct conf_node *node,
 		if (j != node->n_nenv)
 			continue;
 		/* The last one wins, as in a shell. */
-		o->o_used = 1;
+		if (mark)
+			o->o_used = 1;
 		found = o;
 	}
 	return (found);
@@ -654,6 +703,7 @@ conf_convert(struct conf_ctx *cx, struct conf_val *v, void *obj)
 	switch (t->t_type) {
 	case CONF_T_INT:
 	case CONF_T_UINT:
+	case CONF_T_U64:
 		if (conf_get_int(cx, v, &i64) == -1)
 			return (-1);
 		if (i64 < 0 || (uint64_t)i64 < t->t_min ||
@@ -668,8 +718,10 @@ conf_convert(struct conf_ctx *cx, struct conf_val *v, void *obj)
 		}
 		if (t->t_type == CONF_T_INT)
 			*CONF_FIELD(obj, t->t_off, int) = (int)i64;
-		else
+		else if (t->t_type == CONF_T_UINT)
 			*CONF_FIELD(obj, t->t_off, uint32_t) = (uint32_t)i64;
+		else
+			*CONF_FIELD(obj, t->t_off, uint64_t) = (uint64_t)i64;
 		return (0);
 	case CONF_T_BOOL:
 		if (conf_get_bool(cx, v, &b) == -1)
@@ -1043,6 +1095,8 @@ conf_check_value(struct conf_ctx *cx, struct conf_val *v, void *obj)
 	struct conf_listener	*l;
 	struct conf_gateway	*g;
 	struct conf_api		*a;
+	struct conf_policy	*p;
+	enum throttle_algo	 algo;
 	char			*s, *why;
 	size_t			 i;
 	long			 ncpu;
@@ -1106,6 +1160,32 @@ conf_check_value(struct conf_ctx *cx, struct conf_val *v, void *obj)
 			error = -1;
 		}
 		break;
+	case CONF_CHK_ALGO:
+		p = obj;
+		if (throttle_algo_parse(p->p_algorithm, &algo) == -1) {
+			conf_verror(cx, v, "unknown algorithm '%s' (use "
+			    "fixed_window, sliding_log, sliding_window or "
+			    "token_bucket)", p->p_algorithm);
+			error = -1;
+		} else
+			p->p_algo = algo;
+		break;
+	case CONF_CHK_POLICY_REF:
+		/* policies is walked first (conf-table.c), so this sees it. */
+		s = *CONF_FIELD(obj, t->t_off, char *);
+		if (conf_policy_find(cx->cx_conf, s) == NULL) {
+			conf_verror(cx, v, "unknown policy '%s' (define it in "
+			    "policies, or use a built-in one)", s);
+			error = -1;
+		}
+		break;
+	case CONF_CHK_HEADER_NAME:
+		s = *CONF_FIELD(obj, t->t_off, char *);
+		if (conf_check_token(s) == -1) {
+			conf_verror(cx, v, "bad header name '%s'", s);
+			error = -1;
+		}
+		break;
 	default:
 		break;
 	}
@@ -1124,6 +1204,7 @@ conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
 	struct conf_api		*a;
 	struct conf_resource	*r;
 	struct conf_endpoints	*ep;
+	struct conf_consumer	*cs;
 	size_t			 j;
 	int			 prod, mock;
 
@@ -1198,9 +1279,105 @@ conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
 		ep->ep_mock_bodylen = ep->ep_mock_body != NULL ?
 		    strlen(ep->ep_mock_body) : 0;
 		break;
+	case CONF_CHK_POLICY:
+		conf_check_policy(cx, t, items, i, node);
+		break;
+	case CONF_CHK_CONSUMER:
+		cs = items;
+		for (j = 0; j < i && cs[i].cs_name != NULL; j++) {
+			if (cs[j].cs_name == NULL ||
+			    strcmp(cs[i].cs_name, cs[j].cs_name) != 0)
+				continue;
+			conf_errorat(cx, node->n_file, node->n_line,
+			    "%s: duplicate consumer name '%s'", node->n_path,
+			    cs[i].cs_name);
+			break;
+		}
+		break;
 	default:
 		break;
 	}
+}
+
+/*
+ * A policy item once all its keys are stored: a unique name, and the
+ * combinations of algorithm, requests and burst the throttle accepts.
+ * Checks that depend on the algorithm are skipped when it was refused.
+ */
+static void
+conf_check_policy(struct conf_ctx *cx, const struct conf_opt *t,
+    struct conf_policy *p, size_t i, struct conf_node *node)
+{
+	struct throttle_policy	 tp;
+	enum throttle_algo	 algo = THROTTLE_FIXED_WINDOW;
+	char			*why;
+	const char		*msg;
+	size_t			 j;
+
+	for (j = 0; j < i && p[i].p_name != NULL; j++) {
+		if (p[j].p_name == NULL ||
+		    strcmp(p[i].p_name, p[j].p_name) != 0)
+			continue;
+		conf_errorat(cx, node->n_file, node->n_line,
+		    "%s: duplicate policy name '%s'", node->n_path,
+		    p[i].p_name);
+		break;
+	}
+	if (p[i].p_algorithm != NULL &&
+	    throttle_algo_parse(p[i].p_algorithm, &algo) == -1)
+		return;
+	if (conf_given(node, t->t_sub, "burst") &&
+	    algo != THROTTLE_TOKEN_BUCKET) {
+		conf_member_error(cx, node, "burst", "burst applies to "
+		    "token_bucket only, not %s", throttle_algo_name(algo));
+		return;
+	}
+	if (algo == THROTTLE_SLIDING_LOG &&
+	    p[i].p_requests > THROTTLE_LOG_MAX) {
+		conf_member_error(cx, node, "requests", "%" PRIu64 " is over "
+		    "%d: sliding_log keeps one timestamp per request; use "
+		    "sliding_window above %d", p[i].p_requests,
+		    THROTTLE_LOG_MAX, THROTTLE_LOG_MAX);
+		return;
+	}
+	/* requests or per refused already: nothing more to say. */
+	if (p[i].p_requests == 0 || p[i].p_per == 0)
+		return;
+
+	/* What is left is the throttle's own arithmetic bound on burst. */
+	memset(&tp, 0, sizeof(tp));
+	tp.tp_id = i;
+	tp.tp_limit = p[i].p_requests;
+	tp.tp_period = p[i].p_per;
+	tp.tp_burst = p[i].p_burst;
+	tp.tp_algo = algo;
+	tp.tp_dry_run = p[i].p_dry_run;
+	if (throttle_policy_check(&tp, &why) == -1) {
+		/* Drop the throttle's "policy N: ", which names no item. */
+		msg = strstr(why, ": ");
+		msg = msg != NULL ? msg + 2 : why;
+		if (algo == THROTTLE_TOKEN_BUCKET)
+			conf_member_error(cx, node, "burst", "%s", msg);
+		else
+			conf_errorat(cx, node->n_file, node->n_line, "%s: %s",
+			    node->n_path, msg);
+		free(why);
+	}
+}
+
+/* An HTTP field name: an RFC 9110 token. */
+static int
+conf_check_token(const char *s)
+{
+	static const char	 tchar[] = "!#$%&'*+-.^_`|~";
+	size_t			 i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (!isalnum((unsigned char)s[i]) &&
+		    strchr(tchar, s[i]) == NULL)
+			return (-1);
+	}
+	return (i == 0 ? -1 : 0);
 }
 
 /* 1 to CONF_NAME_MAX - 1 characters of A-Z a-z 0-9 and extra. */

@@ -513,6 +513,7 @@ control_dispatch(struct control_client *cc, const struct ctl_hdr *hdr,
 	struct control_client	*prev;
 	char			 version[16];
 	char			*cause = NULL, *text;
+	int			 rv;
 
 	log_debug("control: %s from pid %u", ctl_type_name(hdr->type),
 	    hdr->pid);
@@ -575,6 +576,17 @@ control_dispatch(struct control_client *cc, const struct ctl_hdr *hdr,
 			control_reply(cc, CTL_FAIL, "no data available");
 		else
 			control_reply(cc, CTL_OK, text);
+		free(text);
+		break;
+	case CTL_THROTTLE_SHOW:
+	case CTL_THROTTLE_RESET:
+		text = NULL;
+		if (hdr->type == CTL_THROTTLE_SHOW)
+			rv = master_throttle_show(payload, &text);
+		else
+			rv = master_throttle_reset(payload, &text);
+		control_reply(cc, rv == 0 ? CTL_OK : CTL_FAIL,
+		    text != NULL ? text : "failed");
 		free(text);
 		break;
 	case CTL_LOG_VERBOSE:

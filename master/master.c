@@ -28,6 +28,7 @@
 #include "master.h"
 #include "shm.h"
 #include "worker.h"
+#include "throttle.h"
 
 #define RELOAD_READY_MS		10000	/* new workers must be ready by then */
 #define FAST_STOP_MS		5000	/* then SIGKILL */
@@ -155,14 +156,14 @@ generation_free(struct generation *g)
 }
 
 /*
- * Declare this configuration's zones: per-worker statistics and the
- * general zone.  Zones whose name and size did not change are kept with
- * their contents.
+ * Finish declaring this configuration's zones: per-worker statistics and
+ * the general zone join those the plugins' conf hooks declared (the round
+ * began before master_load()).  Zones whose name and size did not change
+ * are kept with their contents; the others are unmapped.
  */
 static int
 master_shm(const struct mgw_conf *conf, char **cause)
 {
-	shm_zone_begin();
 	if (stats_init(cause) == -1)
 		return (-1);
 	if (shm_zone_add("general", conf->c_shm.size, 1, cause) == NULL)
@@ -340,6 +341,7 @@ master_reload(char **cause)
 		return (-1);
 	}
 	log_info("reload: reading %s", m.file);
+	shm_zone_begin();
 	if ((g = master_load(m.file, cause)) == NULL) {
 		log_warnx("reload refused, generation %d keeps serving:\n%s",
 		    m.cur->g_num, *cause);
@@ -563,6 +565,22 @@ master_stats(void)
 	return (s);
 }
 
+int
+master_throttle_show(const char *prefix, char **text)
+{
+	return (throttle_show(m.cur->g_conf, prefix, text));
+}
+
+int
+master_throttle_reset(const char *key, char **text)
+{
+	int	 rv;
+
+	if ((rv = throttle_reset(key, text)) == 0)
+		log_info("throttle: counter %s reset by mgwctl", key);
+	return (rv);
+}
+
 /* Stable "key: value" lines for mgwctl status. */
 char *
 master_status(void)
@@ -715,6 +733,7 @@ master_run(const char *file, int debug, int verbose)
 	m.started = time(NULL);
 	log_init(debug, verbose);
 	event_set_log_callback(master_event_log);
+	shm_zone_begin();
 	if ((m.cur = master_load(file, &cause)) == NULL) {
 		fprintf(stderr, "%s\n", cause);
 		return (1);

@@ -36,6 +36,7 @@ int	conf_cidr_match(const struct conf_cidr *, size_t,
 enum conf_type {
 	CONF_T_INT = 0,		/* int */
 	CONF_T_UINT,		/* uint32_t */
+	CONF_T_U64,		/* uint64_t, an integer */
 	CONF_T_BOOL,		/* int, 0 or 1 */
 	CONF_T_STRING,		/* char * */
 	CONF_T_DURATION,	/* uint64_t, ms; "30s" */
@@ -60,7 +61,12 @@ enum conf_check {
 	CONF_CHK_API,		/* item: unique base path, index */
 	CONF_CHK_RESOURCE,	/* item: methods, index */
 	CONF_CHK_ENDPOINTS,	/* group: production xor mock */
-	CONF_CHK_MOCK		/* group: body length */
+	CONF_CHK_MOCK,		/* group: body length */
+	CONF_CHK_ALGO,		/* throttle algorithm -> p_algo */
+	CONF_CHK_POLICY_REF,	/* names a configured or built-in policy */
+	CONF_CHK_HEADER_NAME,	/* an HTTP header name (RFC 9110 token) */
+	CONF_CHK_POLICY,	/* item: unique name, algorithm limits */
+	CONF_CHK_CONSUMER	/* item: unique name */
 };
 #define CONF_F_REQUIRED	0x1	/* error if absent */
 #define CONF_F_NONEMPTY	0x2	/* list or array: at least one item */
@@ -80,6 +86,23 @@ struct conf_opt {
 	enum conf_check		 t_check;
 };
 extern const struct conf_opt conf_table[];
+
+/* conf-policy.c */
+/*
+ * The WSO2-compatible built-in policy called name (10kPerMin, Gold,
+ * Unauthenticated, ...), or NULL if there is none.  "Unlimited" is a
+ * policy with p_requests == 0: it never limits, and a caller must test
+ * for that before handing the policy to the throttle.  Any process.
+ */
+const struct conf_policy *conf_policy_builtin(const char *);
+/*
+ * The policy a reference such as an API's throttling names: the one in
+ * conf's policies list (conf may be NULL), else the built-in one, else
+ * NULL.  A configured policy overrides a built-in of the same name.  Any
+ * process; conf is only read.
+ */
+const struct conf_policy *conf_policy_find(const struct mgw_conf *,
+	    const char *);
 
 /* conf-env.c */
 /*
@@ -157,6 +180,9 @@ int	master_reload(char **);
 void	master_stop(int);			/* 1 graceful, 0 fast */
 char	*master_status(void);			/* malloc'd "key: value\n" lines */
 char	*master_stats(void);			/* malloc'd "key: value\n" lines */
+/* mgwctl throttle show|reset: 0 or -1, *text malloc'd either way. */
+int	master_throttle_show(const char *, char **);
+int	master_throttle_reset(const char *, char **);
 void	master_set_verbose(int);		/* master and workers */
 
 /* proc.c: worker processes, master side */

@@ -10,10 +10,13 @@
 #include "plugin.h"
 
 extern const struct mgw_plugin plugin_requestid;
+extern const struct mgw_plugin plugin_throttle;
 extern const struct mgw_plugin plugin_accesslog;
 
+/* Order matters: the request id exists before a 429 needs it. */
 const struct mgw_plugin *const plugin_builtin[] = {
 	&plugin_requestid,
+	&plugin_throttle,
 	&plugin_accesslog,
 	NULL
 };

@@ -6,6 +6,9 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,6 +302,148 @@ mgw_request_api(struct mgw_request *mr)
 	struct request	*r = (struct request *)mr;
 
 	return (r->r_route.rm_api != NULL ? r->r_route.rm_api->a_name : NULL);
+}
+
+int
+mgw_request_api_index(struct mgw_request *mr)
+{
+	struct request	*r = (struct request *)mr;
+
+	return (r->r_route.rm_api != NULL ? r->r_route.rm_api->a_index : -1);
+}
+
+int
+mgw_request_resource_index(struct mgw_request *mr)
+{
+	struct request	*r = (struct request *)mr;
+
+	return (r->r_route.rm_resource != NULL ?
+	    r->r_route.rm_resource->r_index : -1);
+}
+
+/*
+ * Walk X-Forwarded-For from the right, skipping the addresses of trusted
+ * proxies: the first other one is the client.  A client cannot forge its
+ * way past a proxy it does not control.
+ */
+const char *
+mgw_request_client_ip(struct mgw_request *mr)
+{
+	struct request		*r = (struct request *)mr;
+	const struct mgw_conf	*conf = wenv->we_conf;
+	struct http_head	*h = &r->r_head;
+	struct sockaddr_storage	 ss;
+	char			 addr[64];
+	const char		*v, *s, *e;
+	size_t			 len, n;
+	int			 k;
+
+	if (r->r_client_ip != NULL)
+		return (r->r_client_ip);
+	r->r_client_ip = r->r_conn->c_peer_text;
+	if (conf->c_gateway.ntrusted_proxies == 0 ||
+	    !conf_cidr_match(conf->c_gateway.trusted,
+	    conf->c_gateway.ntrusted_proxies,
+	    (struct sockaddr *)&r->r_conn->c_peer))
+		return (r->r_client_ip);
+	for (k = h->nhdr - 1; k >= 0; k--) {
+		if (h->hdr[k].namelen != 15 || strncasecmp(h->hdr[k].name,
+		    "x-forwarded-for", 15) != 0 || h->hdr[k].value == NULL)
+			continue;
+		v = h->hdr[k].value;
+		len = h->hdr[k].valuelen;
+		e = v + len;
+		for (;;) {
+			/* The element [s, e), right to left. */
+			s = e;
+			while (s > v && s[-1] != ',')
+				s--;
+			n = e - s;
+			while (n > 0 && (*s == ' ' || *s == '\t')) {
+				s++;
+				n--;
+			}
+			while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+				n--;
+			if (e == v || (s == v && n == 0))
+				break;
+			e = s;
+			while (e > v && e[-1] != ',')
+				e--;
+			e = e > v ? e - 1 : v;
+			if (n == 0 || n >= sizeof(addr)) {
+				if (e == v)
+					break;
+				continue;
+			}
+			memcpy(addr, s, n);
+			addr[n] = '\0';
+			memset(&ss, 0, sizeof(ss));
+			if (inet_pton(AF_INET, addr,
+			    &((struct sockaddr_in *)&ss)->sin_addr) == 1)
+				ss.ss_family = AF_INET;
+			else if (inet_pton(AF_INET6, addr,
+			    &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1)
+				ss.ss_family = AF_INET6;
+			else
+				return (r->r_client_ip);	/* garbage: stop */
+			if (conf_cidr_match(conf->c_gateway.trusted,
+			    conf->c_gateway.ntrusted_proxies,
+			    (struct sockaddr *)&ss)) {
+				if (e == v)
+					break;
+				continue;
+			}
+			if ((r->r_client_ip = pool_strndup(r->r_pool, addr,
+			    n)) == NULL)
+				r->r_client_ip = r->r_conn->c_peer_text;
+			return (r->r_client_ip);
+		}
+	}
+	return (r->r_client_ip);
+}
+
+const char *
+mgw_request_consumer(struct mgw_request *mr)
+{
+	return (((struct request *)mr)->r_consumer);
+}
+
+int
+mgw_request_set_consumer(struct mgw_request *mr, const char *name)
+{
+	struct request	*r = (struct request *)mr;
+	char		*c;
+
+	if ((c = pool_strndup(r->r_pool, name, strlen(name))) == NULL)
+		return (-1);
+	r->r_consumer = c;
+	return (0);
+}
+
+void **
+mgw_request_ctx(struct mgw_request *mr, const void *key)
+{
+	struct request		*r = (struct request *)mr;
+	struct plugin_set	*ps = wenv->we_plugins;
+	size_t			 i;
+
+	if (r->r_ctx == NULL) {
+		if ((r->r_ctx = pool_alloc(r->r_pool, (ps->ps_n + 1) *
+		    sizeof(void *))) == NULL)
+			return (NULL);
+		memset(r->r_ctx, 0, (ps->ps_n + 1) * sizeof(void *));
+	}
+	for (i = 0; i < ps->ps_n; i++)
+		if (ps->ps_inst[i].pi_state == key)
+			return (&r->r_ctx[i]);
+	return (&r->r_ctx[ps->ps_n]);
+}
+
+int
+mgw_debug_hooks(void)
+{
+	return (wenv->we_debug_hooks);
 }
 
 int

@@ -76,6 +76,25 @@ const char	*mgw_request_client_addr(struct mgw_request *);	/* text */
 const char	*mgw_request_id(struct mgw_request *);
 int		 mgw_request_set_id(struct mgw_request *, const char *, size_t);
 const char	*mgw_request_api(struct mgw_request *);	/* NULL if none */
+/* Position of the matched API in the config, and of its resource; -1 none. */
+int		 mgw_request_api_index(struct mgw_request *);
+int		 mgw_request_resource_index(struct mgw_request *);
+/*
+ * The client's address for policies: the peer, or, when the peer is a
+ * trusted proxy, the last address in X-Forwarded-For it did not add
+ * itself.  NUL-terminated.
+ */
+const char	*mgw_request_client_ip(struct mgw_request *);
+/* Who is calling: set by authentication, read by throttling.  NULL none. */
+const char	*mgw_request_consumer(struct mgw_request *);
+int		 mgw_request_set_consumer(struct mgw_request *, const char *);
+/*
+ * A per-request slot for the plugin whose state is key (one per plugin),
+ * NULL-initialised, valid for the request's life.  NULL on OOM.
+ */
+void		**mgw_request_ctx(struct mgw_request *, const void *);
+/* Non-zero when mgwd runs with MGW_DEBUG_HOOKS=1 (tests only). */
+int		 mgw_debug_hooks(void);
 int		 mgw_response_status(struct mgw_request *);
 uint64_t	 mgw_request_bytes_in(struct mgw_request *);
 uint64_t	 mgw_response_bytes_out(struct mgw_request *);

@@ -192,6 +192,9 @@ struct request {
 	uint64_t		 r_start_wall_ms;
 	uint64_t		 r_end_us;
 	const char		*r_err_code;	/* gateway error code */
+	const char		*r_consumer;	/* pool copy, NULL none */
+	char			*r_client_ip;	/* pool, made on demand */
+	void			**r_ctx;	/* per plugin, pool */
 	struct event		*r_timer;	/* body or upstream timeouts */
 };
 

@@ -1,0 +1,543 @@
+/*
+ * throttle.c: the throttling plugin.  It maps a request to its levels
+ * (API, resource, application, subscription, client IP), asks the shared
+ * table (throttle-table.c) for one all-or-nothing decision, answers 429
+ * with Retry-After and the IETF RateLimit fields when a level refuses,
+ * and puts the same quota fields on accepted responses.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib.h"
+#include "master.h"
+#include "shm.h"
+#include "plugin.h"
+#include "throttle.h"
+
+#define TH_ZONE		"throttle"
+#define TH_LEVELS	5
+
+enum th_level {
+	TH_API = 0,
+	TH_RESOURCE,
+	TH_APPLICATION,
+	TH_SUBSCRIPTION,
+	TH_IP
+};
+
+static const char *const th_level_name[] = {
+	"api", "resource", "application", "subscription", "ip"
+};
+
+/* A policy some level uses, with its table form. */
+struct th_pol {
+	struct throttle_policy	 tp;
+	const char		*name;		/* the config's string */
+};
+
+struct th_consumer {
+	const char		*name;
+	int			 tier;		/* th_pol index, -1 none */
+	int			 sub;		/* -1: the API's */
+};
+
+struct th_state {
+	struct shm_zone		*zone;
+	struct th_pol		*pols;
+	size_t			 npols;
+	int			*api_pol;	/* per API index, -1 none */
+	int			*api_sub;
+	const char		**api_name;
+	int			**res_pol;	/* per API, per resource */
+	size_t			 napis;
+	struct th_consumer	*cons;		/* sorted by name */
+	size_t			 ncons;
+	int			 unauth;	/* -1: no IP level */
+	int			 headers;
+	const char		*consumer_header;
+	uint64_t		 last_error_log;	/* ms */
+};
+
+/* What the access phase decided, for the header filter. */
+struct th_ctx {
+	int			 denied;
+	uint64_t		 now;		/* ms */
+	const char		*policy;
+	uint64_t		 limit;
+	uint64_t		 remaining;
+	uint64_t		 reset;		/* ms */
+	uint64_t		 period;	/* ms */
+};
+
+/* Stable across reloads, so counts stay with their policy. */
+static uint32_t
+th_policy_id(const char *name)
+{
+	uint32_t	 h = 2166136261u;
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return (h == 0 ? 1 : h);
+}
+
+/*
+ * The index of policy name in the state, added on first use; -1 for none
+ * or Unlimited (a level that never limits is not a level at all).
+ */
+static int
+th_policy_ref(struct th_state *st, const struct mgw_conf *conf,
+    const char *name, char **cause)
+{
+	const struct conf_policy	*cp;
+	struct th_pol			*p;
+	size_t				 i;
+
+	if (name == NULL)
+		return (-1);
+	for (i = 0; i < st->npols; i++)
+		if (strcmp(st->pols[i].name, name) == 0)
+			return ((int)i);
+	if ((cp = conf_policy_find(conf, name)) == NULL) {
+		xasprintf(cause, "%s: unknown policy '%s'", conf->c_file, name);
+		return (-2);
+	}
+	if (cp->p_requests == 0)
+		return (-1);
+	st->pols = xreallocarray(st->pols, st->npols + 1, sizeof(*st->pols));
+	p = &st->pols[st->npols];
+	memset(p, 0, sizeof(*p));
+	p->name = name;
+	p->tp.tp_id = th_policy_id(name);
+	p->tp.tp_limit = cp->p_requests;
+	p->tp.tp_period = cp->p_per;
+	p->tp.tp_burst = cp->p_burst;
+	p->tp.tp_algo = cp->p_algo;
+	p->tp.tp_dry_run = cp->p_dry_run;
+	if (throttle_policy_check(&p->tp, cause) == -1)
+		return (-2);
+	return ((int)st->npols++);
+}
+
+static int
+th_consumer_cmp(const void *a, const void *b)
+{
+	return (strcmp(((const struct th_consumer *)a)->name,
+	    ((const struct th_consumer *)b)->name));
+}
+
+static void
+th_free(void *arg)
+{
+	struct th_state	*st = arg;
+	size_t		 i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < st->napis; i++)
+		free(st->res_pol[i]);
+	free(st->res_pol);
+	free(st->api_pol);
+	free(st->api_sub);
+	free(st->api_name);
+	free(st->cons);
+	free(st->pols);
+	free(st);
+}
+
+/*
+ * Master: resolve every policy reference of the configuration and, if any
+ * level can limit, declare the "throttle" zone (shm.size bytes) and
+ * format or keep its table.  The zone is kept across reloads with its
+ * counts while its size does not change.
+ */
+static int
+th_conf(const struct mgw_conf *conf, void **state, char **cause)
+{
+	struct th_state		*st;
+	const struct conf_api	*a;
+	size_t			 i, j;
+	int			 rv = 0;
+
+	st = xcalloc(1, sizeof(*st));
+	st->napis = conf->c_napis;
+	st->api_pol = xcalloc(st->napis + 1, sizeof(int));
+	st->api_sub = xcalloc(st->napis + 1, sizeof(int));
+	st->api_name = xcalloc(st->napis + 1, sizeof(char *));
+	st->res_pol = xcalloc(st->napis + 1, sizeof(int *));
+	for (i = 0; i < conf->c_napis && rv >= -1; i++) {
+		a = &conf->c_apis[i];
+		st->api_name[i] = a->a_name;
+		st->api_pol[i] = rv = th_policy_ref(st, conf, a->a_throttling,
+		    cause);
+		if (rv < -1)
+			break;
+		st->api_sub[i] = rv = th_policy_ref(st, conf,
+		    a->a_subscription_tier, cause);
+		st->res_pol[i] = xcalloc(a->a_nresources + 1, sizeof(int));
+		for (j = 0; j < a->a_nresources && rv >= -1; j++)
+			st->res_pol[i][j] = rv = th_policy_ref(st, conf,
+			    a->a_resources[j].r_throttling, cause);
+	}
+	st->ncons = conf->c_nconsumers;
+	st->cons = xcalloc(st->ncons + 1, sizeof(*st->cons));
+	for (i = 0; i < conf->c_nconsumers && rv >= -1; i++) {
+		st->cons[i].name = conf->c_consumers[i].cs_name;
+		st->cons[i].tier = rv = th_policy_ref(st, conf,
+		    conf->c_consumers[i].cs_tier, cause);
+		if (rv < -1)
+			break;
+		st->cons[i].sub = rv = th_policy_ref(st, conf,
+		    conf->c_consumers[i].cs_subscription_tier, cause);
+	}
+	if (rv >= -1)
+		st->unauth = rv = th_policy_ref(st, conf,
+		    conf->c_throttling.t_unauthenticated_tier, cause);
+	if (rv < -1) {
+		th_free(st);
+		return (MGW_ERROR);
+	}
+	qsort(st->cons, st->ncons, sizeof(*st->cons), th_consumer_cmp);
+	st->headers = conf->c_throttling.t_headers;
+	st->consumer_header = conf->c_throttling.t_consumer_header;
+	if (st->npols > 0) {
+		if ((st->zone = shm_zone_add(TH_ZONE, conf->c_shm.size,
+		    THROTTLE_LAYOUT, cause)) == NULL ||
+		    throttle_table_init(st->zone, 0, cause) == -1) {
+			th_free(st);
+			return (MGW_ERROR);
+		}
+	}
+	*state = st;
+	return (MGW_OK);
+}
+
+static const struct th_consumer *
+th_consumer_find(const struct th_state *st, const char *name)
+{
+	struct th_consumer	 key;
+
+	key.name = name;
+	return (bsearch(&key, st->cons, st->ncons, sizeof(*st->cons),
+	    th_consumer_cmp));
+}
+
+/* "prefix:a" or "prefix:a:b" in request memory; long keys are hashed. */
+static int
+th_key(struct mgw_request *r, struct throttle_level *lv, const char *prefix,
+    const char *a, const char *b)
+{
+	char		*k;
+	size_t		 len;
+	uint64_t	 h = 1469598103934665603ULL;
+	size_t		 i;
+
+	len = strlen(prefix) + 1 + strlen(a) + (b != NULL ? 1 + strlen(b) : 0);
+	if ((k = mgw_request_pool_alloc(r, len + 1)) == NULL)
+		return (-1);
+	snprintf(k, len + 1, "%s:%s%s%s", prefix, a, b != NULL ? ":" : "",
+	    b != NULL ? b : "");
+	if (len > THROTTLE_KEY_MAX) {
+		/* Keep the level prefix readable, hash the rest. */
+		for (i = 0; i < len; i++)
+			h = (h ^ (unsigned char)k[i]) * 1099511628211ULL;
+		len = snprintf(k, len + 1, "%s#%016llx", prefix,
+		    (unsigned long long)h);
+	}
+	lv->tl_key = k;
+	lv->tl_keylen = len;
+	return (0);
+}
+
+static void
+th_add_u64(struct mgw_request *r, const char *name, uint64_t v)
+{
+	char	 buf[24];
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	mgw_response_add_header(r, name, buf);
+}
+
+/*
+ * The quota fields: draft-ietf-httpapi-ratelimit-headers' RateLimit-Policy
+ * and RateLimit, and the X-RateLimit-* trio clients already know.  Reset
+ * is in seconds, rounded up, so a client waiting that long finds quota.
+ */
+static void
+th_headers(struct mgw_request *r, const struct th_ctx *tc)
+{
+	char		 buf[256];
+	uint64_t	 reset_s = (tc->reset + 999) / 1000;
+	uint64_t	 per_s = (tc->period + 999) / 1000;
+
+	snprintf(buf, sizeof(buf), "\"%s\";q=%llu;w=%llu", tc->policy,
+	    (unsigned long long)tc->limit, (unsigned long long)per_s);
+	mgw_response_add_header(r, "RateLimit-Policy", buf);
+	snprintf(buf, sizeof(buf), "\"%s\";r=%llu;t=%llu", tc->policy,
+	    (unsigned long long)tc->remaining, (unsigned long long)reset_s);
+	mgw_response_add_header(r, "RateLimit", buf);
+	th_add_u64(r, "X-RateLimit-Limit", tc->limit);
+	th_add_u64(r, "X-RateLimit-Remaining", tc->remaining);
+	/* The moment of reset as Unix time: the window's end when fixed. */
+	th_add_u64(r, "X-RateLimit-Reset", (tc->now + tc->reset + 999) / 1000);
+	if (mgw_debug_hooks())
+		th_add_u64(r, "X-Mgw-Throttle-Time", tc->now);
+}
+
+static int
+th_access(void *state, struct mgw_request *r)
+{
+	struct th_state			*st = state;
+	struct throttle_level		 lv[TH_LEVELS];
+	enum th_level			 kind[TH_LEVELS];
+	const struct th_consumer	*cs = NULL;
+	const char			*cname, *api;
+	struct th_ctx			*tc;
+	enum throttle_verdict		 v;
+	void				**slot;
+	uint64_t			 now, retry = 0;
+	size_t				 n = 0, decider = 0, len;
+	int				 ai, ri, pi;
+	char				 msg[256], hv[160];
+
+	if (st == NULL || st->zone == NULL)
+		return (MGW_OK);
+	ai = mgw_request_api_index(r);
+	ri = mgw_request_resource_index(r);
+	if (ai < 0 || (size_t)ai >= st->napis)
+		return (MGW_OK);
+	api = st->api_name[ai];
+	memset(lv, 0, sizeof(lv));
+
+	/*
+	 * The consumer: from authentication when it ran, else (until it
+	 * exists) from a configured header, and only if it names a
+	 * configured consumer.
+	 */
+	cname = mgw_request_consumer(r);
+	if (cname == NULL && st->consumer_header != NULL) {
+		cname = mgw_request_header(r, st->consumer_header, &len);
+		if (cname != NULL && len > 0 && len < sizeof(hv)) {
+			memcpy(hv, cname, len);
+			hv[len] = '\0';
+			cname = hv;
+		} else
+			cname = NULL;
+	}
+	if (cname != NULL)
+		cs = th_consumer_find(st, cname);
+
+	if ((pi = st->api_pol[ai]) >= 0) {
+		kind[n] = TH_API;
+		lv[n].tl_policy = &st->pols[pi].tp;
+		if (th_key(r, &lv[n++], "api", api, NULL) == -1)
+			return (MGW_ERROR);
+	}
+	if (ri >= 0 && (pi = st->res_pol[ai][ri]) >= 0) {
+		kind[n] = TH_RESOURCE;
+		lv[n].tl_policy = &st->pols[pi].tp;
+		snprintf(msg, sizeof(msg), "%d", ri);
+		if (th_key(r, &lv[n++], "res", api, msg) == -1)
+			return (MGW_ERROR);
+	}
+	if (cs != NULL) {
+		if (cs->tier >= 0) {
+			kind[n] = TH_APPLICATION;
+			lv[n].tl_policy = &st->pols[cs->tier].tp;
+			if (th_key(r, &lv[n++], "app", cs->name, NULL) == -1)
+				return (MGW_ERROR);
+		}
+		pi = cs->sub >= 0 ? cs->sub : st->api_sub[ai];
+		if (pi >= 0) {
+			kind[n] = TH_SUBSCRIPTION;
+			lv[n].tl_policy = &st->pols[pi].tp;
+			if (th_key(r, &lv[n++], "sub", cs->name, api) == -1)
+				return (MGW_ERROR);
+		}
+	} else if (st->unauth >= 0) {
+		kind[n] = TH_IP;
+		lv[n].tl_policy = &st->pols[st->unauth].tp;
+		if (th_key(r, &lv[n++], "ip", mgw_request_client_ip(r),
+		    NULL) == -1)
+			return (MGW_ERROR);
+	}
+	if (n == 0)
+		return (MGW_OK);
+
+	now = throttle_now_ms();
+	v = throttle_hit(st->zone, lv, n, now, &decider, &retry);
+	if (v == THROTTLE_ERROR) {
+		/* Fail open, but loudly: the table counts it too. */
+		if (now - st->last_error_log >= 1000) {
+			log_warnx("throttle: no decision for %s, request let "
+			    "through (table full?)", api);
+			st->last_error_log = now;
+		}
+		return (MGW_OK);
+	}
+	if ((slot = mgw_request_ctx(r, st)) == NULL ||
+	    (tc = mgw_request_pool_alloc(r, sizeof(*tc))) == NULL)
+		return (MGW_ERROR);
+	*slot = tc;
+	tc->now = now;
+	tc->denied = v == THROTTLE_DENY;
+	tc->policy = "";
+	for (pi = 0; (size_t)pi < st->npols; pi++)
+		if (&st->pols[pi].tp == lv[decider].tl_policy)
+			tc->policy = st->pols[pi].name;
+	tc->limit = lv[decider].tl_limit;
+	tc->remaining = lv[decider].tl_remaining;
+	tc->reset = lv[decider].tl_reset;
+	tc->period = lv[decider].tl_policy->tp_period;
+	if (v == THROTTLE_PASS) {
+		for (len = 0; len < n; len++)
+			if (lv[len].tl_dry_hit)
+				log_info("throttle: dry run: %.*s over policy "
+				    "%s (%s level), let through",
+				    (int)lv[len].tl_keylen, lv[len].tl_key,
+				    tc->policy, th_level_name[kind[len]]);
+		return (MGW_OK);
+	}
+	tc->remaining = 0;
+	th_add_u64(r, "Retry-After", (retry + 999) / 1000);
+	/* A refusal always says when to come back. */
+	th_headers(r, tc);
+	snprintf(msg, sizeof(msg), "rate limit exceeded: policy %s at the %s "
+	    "level", tc->policy, th_level_name[kind[decider]]);
+	return (mgw_respond_error(r, 429, "throttled", msg));
+}
+
+static int
+th_header_filter(void *state, struct mgw_request *r)
+{
+	struct th_state	*st = state;
+	struct th_ctx	*tc;
+	void		**slot;
+
+	if (st == NULL || !st->headers || st->zone == NULL)
+		return (MGW_OK);
+	if ((slot = mgw_request_ctx(r, st)) == NULL || *slot == NULL)
+		return (MGW_OK);
+	tc = *slot;
+	if (!tc->denied)
+		th_headers(r, tc);
+	return (MGW_OK);
+}
+
+struct th_show {
+	const struct mgw_conf	*conf;
+	char			*out;
+	size_t			 n;
+};
+
+static const char *
+th_policy_name(const struct mgw_conf *conf, uint32_t id)
+{
+	static const char *const builtin[] = {
+		"10kPerMin", "20kPerMin", "50kPerMin", "10PerMin", "20PerMin",
+		"50PerMin", "Gold", "Silver", "Bronze", "Unauthenticated", NULL
+	};
+	size_t	 i;
+
+	for (i = 0; i < conf->c_npolicies; i++)
+		if (th_policy_id(conf->c_policies[i].p_name) == id)
+			return (conf->c_policies[i].p_name);
+	for (i = 0; builtin[i] != NULL; i++)
+		if (th_policy_id(builtin[i]) == id)
+			return (builtin[i]);
+	return ("?");
+}
+
+static int
+th_show_cb(const struct throttle_info *ti, void *arg)
+{
+	struct th_show	*sh = arg;
+	char		*line, *tmp;
+
+	xasprintf(&line, "%.*s policy=%s algorithm=%s limit=%llu count=%llu "
+	    "remaining=%llu reset_ms=%llu%s\n", (int)ti->ti_keylen, ti->ti_key,
+	    th_policy_name(sh->conf, ti->ti_policy),
+	    throttle_algo_name(ti->ti_algo),
+	    (unsigned long long)ti->ti_limit,
+	    (unsigned long long)ti->ti_count,
+	    (unsigned long long)ti->ti_remaining,
+	    (unsigned long long)ti->ti_reset,
+	    ti->ti_dry_hits > 0 ? " dry_run_hits" : "");
+	xasprintf(&tmp, "%s%s", sh->out, line);
+	free(sh->out);
+	free(line);
+	sh->out = tmp;
+	sh->n++;
+	/* Enough for a terminal; a prefix narrows it down. */
+	return (sh->n >= 10000);
+}
+
+/*
+ * Master, for mgwctl throttle show: one line per live counter whose key
+ * starts with prefix, then the table's totals.  0, or -1 with *out the
+ * reason.
+ */
+int
+throttle_show(const struct mgw_conf *conf, const char *prefix, char **out)
+{
+	struct shm_zone		*z = shm_zone_find(TH_ZONE);
+	struct throttle_stats	 ts;
+	struct th_show		 sh;
+	char			*tmp;
+
+	if (z == NULL) {
+		*out = xstrdup("no throttling policy is in use");
+		return (-1);
+	}
+	sh.conf = conf;
+	sh.out = xstrdup("");
+	sh.n = 0;
+	if (throttle_table_walk(z, prefix, strlen(prefix), throttle_now_ms(),
+	    th_show_cb, &sh) == -1 || throttle_table_stats(z, &ts) == -1) {
+		free(sh.out);
+		*out = xstrdup("the throttle table is not formatted");
+		return (-1);
+	}
+	xasprintf(&tmp, "%sentries: %llu\nevictions: %llu\nno_room: %llu\n"
+	    "dry_run_hits: %llu\nrepairs: %llu\nreformats: %llu\n", sh.out,
+	    (unsigned long long)ts.ts_entries,
+	    (unsigned long long)ts.ts_evictions,
+	    (unsigned long long)ts.ts_nomem,
+	    (unsigned long long)ts.ts_dry_hits,
+	    (unsigned long long)ts.ts_recoveries,
+	    (unsigned long long)ts.ts_reformats);
+	free(sh.out);
+	*out = tmp;
+	return (0);
+}
+
+/* Master, for mgwctl throttle reset KEY.  0, or -1 with *out. */
+int
+throttle_reset(const char *key, char **out)
+{
+	struct shm_zone	*z = shm_zone_find(TH_ZONE);
+
+	if (z == NULL) {
+		*out = xstrdup("no throttling policy is in use");
+		return (-1);
+	}
+	if (*key == '\0' || throttle_table_reset(z, key, strlen(key)) == -1) {
+		xasprintf(out, "no counter with key '%s'", key);
+		return (-1);
+	}
+	xasprintf(out, "reset %s", key);
+	return (0);
+}
+
+const struct mgw_plugin plugin_throttle = {
+	.api = MGW_PLUGIN_API,
+	.name = "throttle",
+	.conf = th_conf,
+	.access = th_access,
+	.header_filter = th_header_filter,
+	.fini = th_free,
+};
