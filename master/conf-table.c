@@ -276,8 +276,9 @@ static const struct conf_opt conf_table_throttling[] = {
 	  "request header naming the consumer; unset: none (testing only)",
 	  offsetof(struct conf_throttling, t_consumer_header), 0, 0, NULL, 0,
 	  CONF_CHK_HEADER_NAME },
-	{ "unauthenticated_tier", CONF_T_STRING, 0, 0, "Unauthenticated",
-	  "policy per client address for requests without a consumer",
+	{ "unauthenticated_tier", CONF_T_STRING, 0, 0, "Unlimited",
+	  "policy per client address for requests without a consumer; "
+	  "Unlimited (the default) turns the level off",
 	  offsetof(struct conf_throttling, t_unauthenticated_tier), 0, 0,
 	  NULL, 0, CONF_CHK_POLICY_REF },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }

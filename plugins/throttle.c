@@ -226,21 +226,44 @@ th_consumer_find(const struct th_state *st, const char *name)
 	    th_consumer_cmp));
 }
 
-/* "prefix:a" or "prefix:a:b" in request memory; long keys are hashed. */
+/* Decimal digits of v at the end of buf[24]; returns the first one. */
+static char *
+th_u64(char *buf, uint64_t v)
+{
+	char	*p = buf + 23;
+
+	*p = '\0';
+	do {
+		*--p = '0' + v % 10;
+		v /= 10;
+	} while (v != 0);
+	return (p);
+}
+
+/*
+ * "prefix:a" or "prefix:a:b" in request memory; long keys are hashed.
+ * On the hot path, so built with memcpy rather than printf.
+ */
 static int
 th_key(struct mgw_request *r, struct throttle_level *lv, const char *prefix,
     const char *a, const char *b)
 {
 	char		*k;
-	size_t		 len;
+	size_t		 pl = strlen(prefix), al = strlen(a);
+	size_t		 bl = b != NULL ? strlen(b) : 0, len, i;
 	uint64_t	 h = 1469598103934665603ULL;
-	size_t		 i;
 
-	len = strlen(prefix) + 1 + strlen(a) + (b != NULL ? 1 + strlen(b) : 0);
+	len = pl + 1 + al + (b != NULL ? 1 + bl : 0);
 	if ((k = mgw_request_pool_alloc(r, len + 1)) == NULL)
 		return (-1);
-	snprintf(k, len + 1, "%s:%s%s%s", prefix, a, b != NULL ? ":" : "",
-	    b != NULL ? b : "");
+	memcpy(k, prefix, pl);
+	k[pl] = ':';
+	memcpy(k + pl + 1, a, al);
+	if (b != NULL) {
+		k[pl + 1 + al] = ':';
+		memcpy(k + pl + 2 + al, b, bl);
+	}
+	k[len] = '\0';
 	if (len > THROTTLE_KEY_MAX) {
 		/* Keep the level prefix readable, hash the rest. */
 		for (i = 0; i < len; i++)
@@ -258,8 +281,35 @@ th_add_u64(struct mgw_request *r, const char *name, uint64_t v)
 {
 	char	 buf[24];
 
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
-	mgw_response_add_header(r, name, buf);
+	mgw_response_add_header(r, name, th_u64(buf, v));
+}
+
+/* "\"name\";x=a;y=b" without printf. */
+static void
+th_sf(char *out, size_t cap, const char *name, const char *k1, uint64_t v1,
+    const char *k2, uint64_t v2)
+{
+	char	 n1[24], n2[24];
+	size_t	 o = 0;
+	const char *parts[8];
+	int	 i;
+
+	parts[0] = "\"";
+	parts[1] = name;
+	parts[2] = k1;
+	parts[3] = th_u64(n1, v1);
+	parts[4] = k2;
+	parts[5] = th_u64(n2, v2);
+	parts[6] = NULL;
+	for (i = 0; parts[i] != NULL; i++) {
+		size_t	 l = strlen(parts[i]);
+
+		if (o + l >= cap)
+			break;
+		memcpy(out + o, parts[i], l);
+		o += l;
+	}
+	out[o] = '\0';
 }
 
 /*
@@ -274,11 +324,10 @@ th_headers(struct mgw_request *r, const struct th_ctx *tc)
 	uint64_t	 reset_s = (tc->reset + 999) / 1000;
 	uint64_t	 per_s = (tc->period + 999) / 1000;
 
-	snprintf(buf, sizeof(buf), "\"%s\";q=%llu;w=%llu", tc->policy,
-	    (unsigned long long)tc->limit, (unsigned long long)per_s);
+	th_sf(buf, sizeof(buf), tc->policy, "\";q=", tc->limit, ";w=", per_s);
 	mgw_response_add_header(r, "RateLimit-Policy", buf);
-	snprintf(buf, sizeof(buf), "\"%s\";r=%llu;t=%llu", tc->policy,
-	    (unsigned long long)tc->remaining, (unsigned long long)reset_s);
+	th_sf(buf, sizeof(buf), tc->policy, "\";r=", tc->remaining, ";t=",
+	    reset_s);
 	mgw_response_add_header(r, "RateLimit", buf);
 	th_add_u64(r, "X-RateLimit-Limit", tc->limit);
 	th_add_u64(r, "X-RateLimit-Remaining", tc->remaining);
@@ -340,8 +389,7 @@ th_access(void *state, struct mgw_request *r)
 	if (ri >= 0 && (pi = st->res_pol[ai][ri]) >= 0) {
 		kind[n] = TH_RESOURCE;
 		lv[n].tl_policy = &st->pols[pi].tp;
-		snprintf(msg, sizeof(msg), "%d", ri);
-		if (th_key(r, &lv[n++], "res", api, msg) == -1)
+		if (th_key(r, &lv[n++], "res", api, th_u64(msg, ri)) == -1)
 			return (MGW_ERROR);
 	}
 	if (cs != NULL) {
@@ -428,10 +476,15 @@ th_header_filter(void *state, struct mgw_request *r)
 	return (MGW_OK);
 }
 
+#define TH_SHOW_MAX	2000	/* lines; a prefix narrows the rest */
+
 struct th_show {
 	const struct mgw_conf	*conf;
 	char			*out;
+	size_t			 len;
+	size_t			 cap;
 	size_t			 n;
+	size_t			 more;		/* past TH_SHOW_MAX */
 };
 
 static const char *
@@ -456,24 +509,31 @@ static int
 th_show_cb(const struct throttle_info *ti, void *arg)
 {
 	struct th_show	*sh = arg;
-	char		*line, *tmp;
+	char		*line;
+	int		 n;
 
-	xasprintf(&line, "%.*s policy=%s algorithm=%s limit=%llu count=%llu "
-	    "remaining=%llu reset_ms=%llu%s\n", (int)ti->ti_keylen, ti->ti_key,
-	    th_policy_name(sh->conf, ti->ti_policy),
+	if (sh->n >= TH_SHOW_MAX) {
+		sh->more++;
+		return (0);
+	}
+	n = xasprintf(&line, "%.*s policy=%s algorithm=%s limit=%llu "
+	    "count=%llu remaining=%llu reset_ms=%llu%s\n", (int)ti->ti_keylen,
+	    ti->ti_key, th_policy_name(sh->conf, ti->ti_policy),
 	    throttle_algo_name(ti->ti_algo),
 	    (unsigned long long)ti->ti_limit,
 	    (unsigned long long)ti->ti_count,
 	    (unsigned long long)ti->ti_remaining,
 	    (unsigned long long)ti->ti_reset,
 	    ti->ti_dry_hits > 0 ? " dry_run_hits" : "");
-	xasprintf(&tmp, "%s%s", sh->out, line);
-	free(sh->out);
+	while (sh->len + n + 1 > sh->cap) {
+		sh->cap = sh->cap == 0 ? 4096 : sh->cap * 2;
+		sh->out = xreallocarray(sh->out, 1, sh->cap);
+	}
+	memcpy(sh->out + sh->len, line, n + 1);
+	sh->len += n;
 	free(line);
-	sh->out = tmp;
 	sh->n++;
-	/* Enough for a terminal; a prefix narrows it down. */
-	return (sh->n >= 10000);
+	return (0);
 }
 
 /*
@@ -493,14 +553,21 @@ throttle_show(const struct mgw_conf *conf, const char *prefix, char **out)
 		*out = xstrdup("no throttling policy is in use");
 		return (-1);
 	}
+	memset(&sh, 0, sizeof(sh));
 	sh.conf = conf;
 	sh.out = xstrdup("");
-	sh.n = 0;
+	sh.cap = 1;
 	if (throttle_table_walk(z, prefix, strlen(prefix), throttle_now_ms(),
 	    th_show_cb, &sh) == -1 || throttle_table_stats(z, &ts) == -1) {
 		free(sh.out);
 		*out = xstrdup("the throttle table is not formatted");
 		return (-1);
+	}
+	if (sh.more > 0) {
+		xasprintf(&tmp, "%s(%zu more; give a key prefix)\n", sh.out,
+		    sh.more);
+		free(sh.out);
+		sh.out = tmp;
 	}
 	xasprintf(&tmp, "%sentries: %llu\nevictions: %llu\nno_room: %llu\n"
 	    "dry_run_hits: %llu\nrepairs: %llu\nreformats: %llu\n", sh.out,

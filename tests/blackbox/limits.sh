@@ -185,7 +185,7 @@ mgw_start
 wait_until 10 eval '[ "$(status_get connections_active)" = 0 ]' ||
     fail "connections_active stays $(status_get connections_active)"
 "$PYTHON" - "$PORT" <<'EOF2' > "$T/mc" 2>&1 || fail "max_connections: $(cat "$T/mc")"
-import socket, sys, time
+import select, socket, sys, time
 port = int(sys.argv[1])
 
 def get(s):
@@ -242,7 +242,7 @@ while True:
     assert d.startswith(b"HTTP/1.1 503"), d
     assert time.monotonic() < end, "no room after a close"
     s.close()
-    time.sleep(0.05)
+    select.select([], [], [], 0.05)	# a polling tick, bounded above
 print("room again after a close")
 EOF2
 ok "max_connections = 2: the third connection gets 503 and is closed"

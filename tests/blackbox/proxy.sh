@@ -248,6 +248,36 @@ assert seen == [("GET", "/up/p1", 0), ("POST", "/up/p2", 5),
 EOF2
 ok "pipelining: three requests in one write, three responses in order"
 
+"$PYTHON" -c 'import sys
+sys.stdout.write("".join("GET /api/n%d HTTP/1.1\r\nHost: x\r\n\r\n" % i
+    for i in range(60)) + "GET /api/n60 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")' |
+    raw_http "$PORT" 30 > "$T/raw" || fail "long pipeline: connection not closed"
+"$PYTHON" -c 'import json, re, sys
+d = open(sys.argv[1], "rb").read()
+paths = re.findall(rb"\"path\": \"(/up/n[0-9]+)\"", d)
+assert paths == [b"/up/n%d" % i for i in range(61)], paths
+assert d.count(b"HTTP/1.1 200 OK") == 61' "$T/raw" ||
+    fail "long pipeline: $(head -c 500 "$T/raw")"
+ok "pipelining: 61 requests in one write, answered in order"
+
+# A client that half-closes after its request still gets the answer.
+"$PYTHON" - "$PORT" <<'EOF2' || fail "half-close"
+import json, socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc")
+s.shutdown(socket.SHUT_WR)
+d = b""
+while True:
+    r = s.recv(65536)
+    if not r:
+        break
+    d += r
+h, b = d.split(b"\r\n\r\n", 1)
+assert h.startswith(b"HTTP/1.1 200"), h
+assert json.loads(b)["body_len"] == 3, b
+EOF2
+ok "a request followed by a half-close is answered"
+
 head -c 2000000 /dev/urandom > "$T/body2.bin"
 c -v --expect100-timeout 30 --data-binary @"$T/body2.bin" -o "$T/r.json" \
     "$GW/api/echo" 2> "$T/curl.err"

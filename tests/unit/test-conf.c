@@ -23,6 +23,7 @@
 
 #include "lib.h"
 #include "master.h"
+#include "throttle.h"
 
 /* Line 1 of most broken configurations: one valid listener. */
 #define LISTENER \
@@ -959,6 +960,312 @@ test_err_multiple(void)
 	CU_ASSERT_EQUAL(test_nlines(test_cause), 8);
 }
 
+/* policies, throttling and consumers: every key, and policy lookup. */
+static void
+test_throttle_full(void)
+{
+	struct mgw_conf			*c;
+	const struct conf_policy	*p;
+	struct conf_api			*a;
+
+	c = test_load(test_write(LISTENER
+	    "policies = (\n"
+	    "  { name = \"Gold\"; requests = 7000; per = \"1m\"; },\n"
+	    "  { name = \"10PerMin\"; requests = 10; per = \"1m\";\n"
+	    "    algorithm = \"sliding_log\"; },\n"
+	    "  { name = \"burst\"; requests = 100; per = \"1s\";\n"
+	    "    algorithm = \"token_bucket\"; burst = 200; },\n"
+	    "  { name = \"probe\"; requests = 10; per = \"1s\"; "
+	    "dry_run = true; },\n"
+	    "  { name = \"big.log\"; requests = 10000; per = \"366d\";\n"
+	    "    algorithm = \"sliding_log\"; },\n"
+	    "  { name = \"sw\"; requests = 4294967295L; per = \"1ms\";\n"
+	    "    algorithm = \"sliding_window\"; },\n"
+	    "  { name = \"fw\"; requests = 1; per = \"1h\";\n"
+	    "    algorithm = \"fixed_window\"; }\n"
+	    ");\n"
+	    "throttling: {\n"
+	    "  headers = false;\n"
+	    "  consumer_header = \"X-Consumer\";\n"
+	    "  unauthenticated_tier = \"probe\";\n"
+	    "};\n"
+	    "consumers = (\n"
+	    "  { name = \"mobile-app\"; tier = \"10PerMin\"; "
+	    "subscription_tier = \"Gold\"; },\n"
+	    "  { name = \"web\"; }\n"
+	    ");\n"
+	    "apis = ( " API_HEAD("petstore", "/pets")
+	    "throttling = \"10kPerMin\"; subscription_tier = \"Silver\";\n"
+	    MOCK "resources = ( { path = \"/x\"; throttling = \"burst\"; },\n"
+	    "{ path = \"/y\"; } ); },\n"
+	    API_HEAD("free", "/free") MOCK "} );\n"), NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+
+	CU_ASSERT_EQUAL_FATAL(c->c_npolicies, 7);
+	p = c->c_policies;
+	CU_ASSERT_STRING_EQUAL(p[0].p_name, "Gold");
+	CU_ASSERT_EQUAL(p[0].p_requests, 7000);
+	CU_ASSERT_EQUAL(p[0].p_per, 60000);
+	CU_ASSERT_PTR_NULL(p[0].p_algorithm);
+	CU_ASSERT_EQUAL(p[0].p_algo, THROTTLE_FIXED_WINDOW);
+	CU_ASSERT_EQUAL(p[0].p_burst, 0);
+	CU_ASSERT_EQUAL(p[0].p_dry_run, 0);
+	CU_ASSERT_STRING_EQUAL(p[1].p_algorithm, "sliding_log");
+	CU_ASSERT_EQUAL(p[1].p_algo, THROTTLE_SLIDING_LOG);
+	CU_ASSERT_EQUAL(p[2].p_algo, THROTTLE_TOKEN_BUCKET);
+	CU_ASSERT_EQUAL(p[2].p_requests, 100);
+	CU_ASSERT_EQUAL(p[2].p_per, 1000);
+	CU_ASSERT_EQUAL(p[2].p_burst, 200);
+	CU_ASSERT_EQUAL(p[3].p_dry_run, 1);
+	CU_ASSERT_EQUAL(p[3].p_algo, THROTTLE_FIXED_WINDOW);
+	CU_ASSERT_EQUAL(p[4].p_requests, THROTTLE_LOG_MAX);
+	CU_ASSERT_EQUAL(p[4].p_per, 366ULL * 86400 * 1000);
+	CU_ASSERT_EQUAL(p[5].p_algo, THROTTLE_SLIDING_WINDOW);
+	CU_ASSERT_EQUAL(p[5].p_requests, 4294967295ULL);
+	CU_ASSERT_EQUAL(p[5].p_per, 1);
+	CU_ASSERT_EQUAL(p[6].p_algo, THROTTLE_FIXED_WINDOW);
+	CU_ASSERT_STRING_EQUAL(p[6].p_algorithm, "fixed_window");
+
+	CU_ASSERT_EQUAL(c->c_throttling.t_headers, 0);
+	CU_ASSERT_STRING_EQUAL(c->c_throttling.t_consumer_header,
+	    "X-Consumer");
+	CU_ASSERT_STRING_EQUAL(c->c_throttling.t_unauthenticated_tier,
+	    "probe");
+
+	CU_ASSERT_EQUAL_FATAL(c->c_nconsumers, 2);
+	CU_ASSERT_STRING_EQUAL(c->c_consumers[0].cs_name, "mobile-app");
+	CU_ASSERT_STRING_EQUAL(c->c_consumers[0].cs_tier, "10PerMin");
+	CU_ASSERT_STRING_EQUAL(c->c_consumers[0].cs_subscription_tier,
+	    "Gold");
+	CU_ASSERT_STRING_EQUAL(c->c_consumers[1].cs_name, "web");
+	CU_ASSERT_PTR_NULL(c->c_consumers[1].cs_tier);
+	CU_ASSERT_PTR_NULL(c->c_consumers[1].cs_subscription_tier);
+
+	CU_ASSERT_EQUAL_FATAL(c->c_napis, 2);
+	a = &c->c_apis[0];
+	CU_ASSERT_STRING_EQUAL(a->a_throttling, "10kPerMin");
+	CU_ASSERT_STRING_EQUAL(a->a_subscription_tier, "Silver");
+	CU_ASSERT_EQUAL_FATAL(a->a_nresources, 2);
+	CU_ASSERT_STRING_EQUAL(a->a_resources[0].r_throttling, "burst");
+	CU_ASSERT_PTR_NULL(a->a_resources[1].r_throttling);
+	CU_ASSERT_PTR_NULL(c->c_apis[1].a_throttling);
+	CU_ASSERT_PTR_NULL(c->c_apis[1].a_subscription_tier);
+
+	/* A configured policy overrides the built-in of the same name. */
+	CU_ASSERT_PTR_EQUAL(conf_policy_find(c, "Gold"), &p[0]);
+	CU_ASSERT_PTR_EQUAL(conf_policy_find(c, "10PerMin"), &p[1]);
+	CU_ASSERT_PTR_EQUAL(conf_policy_find(c, "burst"), &p[2]);
+	CU_ASSERT_PTR_EQUAL(conf_policy_find(c, "Silver"),
+	    conf_policy_builtin("Silver"));
+	CU_ASSERT_PTR_NULL(conf_policy_find(c, "Platinum"));
+	CU_ASSERT_PTR_NULL(conf_policy_find(c, "gold"));
+	CU_ASSERT_PTR_NULL(conf_policy_find(c, NULL));
+	conf_free(c);
+}
+
+/* The built-in table, and defaults without any throttling key. */
+static void
+test_throttle_builtin(void)
+{
+	static const struct {
+		const char	*name;
+		uint64_t	 requests;
+	} want[] = {
+		{ "10kPerMin", 10000 }, { "20kPerMin", 20000 },
+		{ "50kPerMin", 50000 }, { "10PerMin", 10 },
+		{ "20PerMin", 20 }, { "50PerMin", 50 }, { "Gold", 5000 },
+		{ "Silver", 2000 }, { "Bronze", 1000 },
+		{ "Unauthenticated", 500 }
+	};
+	const struct conf_policy	*p;
+	struct mgw_conf			*c;
+	size_t				 i;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		p = conf_policy_builtin(want[i].name);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		CU_ASSERT_STRING_EQUAL(p->p_name, want[i].name);
+		CU_ASSERT_EQUAL(p->p_requests, want[i].requests);
+		CU_ASSERT_EQUAL(p->p_per, 60000);
+		CU_ASSERT_EQUAL(p->p_algo, THROTTLE_FIXED_WINDOW);
+		CU_ASSERT_EQUAL(p->p_burst, 0);
+		CU_ASSERT_EQUAL(p->p_dry_run, 0);
+		CU_ASSERT_PTR_EQUAL(conf_policy_find(NULL, want[i].name), p);
+	}
+	p = conf_policy_builtin("Unlimited");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL(p->p_requests, 0);
+	CU_ASSERT_PTR_NULL(conf_policy_builtin("Platinum"));
+	CU_ASSERT_PTR_NULL(conf_policy_builtin("unlimited"));
+	CU_ASSERT_PTR_NULL(conf_policy_builtin(""));
+	CU_ASSERT_PTR_NULL(conf_policy_builtin(NULL));
+
+	c = test_load(test_write(LISTENER "apis = ( " API_HEAD("a", "/a")
+	    MOCK "throttling = \"Unlimited\"; } );\n"), NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->c_npolicies, 0);
+	CU_ASSERT_PTR_NULL(c->c_policies);
+	CU_ASSERT_EQUAL(c->c_nconsumers, 0);
+	CU_ASSERT_PTR_NULL(c->c_consumers);
+	CU_ASSERT_EQUAL(c->c_throttling.t_headers, 1);
+	CU_ASSERT_PTR_NULL(c->c_throttling.t_consumer_header);
+	CU_ASSERT_STRING_EQUAL(c->c_throttling.t_unauthenticated_tier,
+	    "Unlimited");
+	CU_ASSERT_STRING_EQUAL(c->c_apis[0].a_throttling, "Unlimited");
+	CU_ASSERT_PTR_EQUAL(conf_policy_find(c, "Unlimited"),
+	    conf_policy_builtin("Unlimited"));
+	conf_free(c);
+
+	/* Empty lists are allowed. */
+	c = test_load(test_write(LISTENER "policies = ( );\n"
+	    "consumers = ( );\n"), NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->c_npolicies, 0);
+	CU_ASSERT_EQUAL(c->c_nconsumers, 0);
+	conf_free(c);
+}
+
+/* Each way a policy can be wrong, at the offending key's line. */
+static void
+test_err_policy(void)
+{
+	char	*f;
+
+	f = test_write(LISTENER "policies = (\n"
+	    "  { name = \"a\"; requests = 10; per = \"1m\";\n"
+	    "    algorithm = \"leaky_bucket\"; },\n"
+	    "  { name = \"b\"; per = \"1m\"; algorithm = \"sliding_log\";\n"
+	    "    requests = 10001; },\n"
+	    "  { name = \"c\"; requests = 10; per = \"1m\";\n"
+	    "    burst = 20; },\n"
+	    "  { name = \"d\"; requests = 0; per = \"1m\"; },\n"
+	    "  { name = \"e\"; requests = 10; per = 60; },\n"
+	    "  { name = \"f\"; requests = -5; per = \"1m\"; },\n"
+	    "  { name = \"g\"; requests = 4294967296L; per = \"1m\"; },\n"
+	    "  { name = \"h\"; requests = 1; per = \"367d\"; },\n"
+	    "  { name = \"i\"; requests = 1; per = \"0s\"; },\n"
+	    "  { name = \"a\"; requests = 1; per = \"1s\"; },\n"
+	    "  { name = \"j\"; requests = 1; per = \"1s\";\n"
+	    "    algorithm = \"sliding_window\"; burst = 0; },\n"
+	    "  { name = \"k k\"; per = \"1s\"; },\n"
+	    "  { name = \"l\"; requests = 1; per = \"366d\";\n"
+	    "    algorithm = \"token_bucket\"; burst = 4294967295L; },\n"
+	    "  { requests = \"10\"; per = \"1s\"; dry_run = 1; }\n"
+	    ");\n");
+	CU_ASSERT_PTR_NULL(test_load(f, NULL));
+	CU_ASSERT_TRUE(test_has(f, 4, "policies[0].algorithm: unknown "
+	    "algorithm 'leaky_bucket' (use fixed_window, sliding_log, "
+	    "sliding_window or token_bucket)"));
+	CU_ASSERT_TRUE(test_has(f, 6, "policies[1].requests: 10001 is over "
+	    "10000: sliding_log keeps one timestamp per request; use "
+	    "sliding_window above 10000"));
+	CU_ASSERT_TRUE(test_has(f, 8, "policies[2].burst: burst applies to "
+	    "token_bucket only, not fixed_window"));
+	CU_ASSERT_TRUE(test_has(f, 9, "policies[3].requests: 0 is out of "
+	    "range 1..4294967295"));
+	CU_ASSERT_TRUE(test_has(f, 10, "policies[4].per: a duration needs a "
+	    "unit"));
+	CU_ASSERT_TRUE(test_has(f, 11, "policies[5].requests: -5 is out of "
+	    "range 1..4294967295"));
+	CU_ASSERT_TRUE(test_has(f, 12, "policies[6].requests: 4294967296 is "
+	    "out of range 1..4294967295"));
+	CU_ASSERT_TRUE(test_has(f, 13, "policies[7].per: '367d' is out of "
+	    "range 1ms..366d"));
+	CU_ASSERT_TRUE(test_has(f, 14, "policies[8].per: '0s' is out of "
+	    "range 1ms..366d"));
+	CU_ASSERT_TRUE(test_has(f, 15, "policies[9]: duplicate policy name "
+	    "'a'"));
+	CU_ASSERT_TRUE(test_has(f, 17, "policies[10].burst: burst applies "
+	    "to token_bucket only, not sliding_window"));
+	CU_ASSERT_TRUE(test_has(f, 18, "policies[11].name: bad name 'k k'"));
+	CU_ASSERT_TRUE(test_has(f, 18, "policies[11]: missing required key "
+	    "'requests'"));
+	CU_ASSERT_TRUE(test_has(f, 20, "policies[12].burst: burst too large "
+	    "for the period"));
+	CU_ASSERT_TRUE(test_has(f, 21, "policies[13]: missing required key "
+	    "'name'"));
+	CU_ASSERT_TRUE(test_has(f, 21, "policies[13].requests: expected an "
+	    "integer"));
+	CU_ASSERT_TRUE(test_has(f, 21, "policies[13].dry_run: expected true "
+	    "or false"));
+	CU_ASSERT_EQUAL(test_nlines(test_cause), 17);
+}
+
+/* A reference to an unknown policy, in each of the six places. */
+static void
+test_err_policy_ref(void)
+{
+	char	*f;
+
+	f = test_write(LISTENER
+	    "policies = ( { name = \"Platinum2\"; requests = 1; "
+	    "per = \"1s\"; } );\n"
+	    "throttling: {\n"
+	    "  unauthenticated_tier = \"Anonymous\";\n"
+	    "};\n"
+	    "consumers = (\n"
+	    "  { name = \"a\"; tier = \"Platinum2\";\n"
+	    "    subscription_tier = \"Diamond\"; },\n"
+	    "  { name = \"b\";\n"
+	    "    tier = \"Platinum\"; }\n"
+	    ");\n"
+	    "apis = ( " API_HEAD("a", "/a") MOCK
+	    "  throttling = \"100kPerMin\";\n"
+	    "  subscription_tier = \"silver\";\n"
+	    "  resources = ( { path = \"/x\";\n"
+	    "    throttling = \"Copper\"; } ); } );\n");
+	CU_ASSERT_PTR_NULL(test_load(f, NULL));
+	CU_ASSERT_TRUE(test_has(f, 4, "throttling.unauthenticated_tier: "
+	    "unknown policy 'Anonymous'"));
+	CU_ASSERT_TRUE(test_has(f, 8, "consumers[0].subscription_tier: "
+	    "unknown policy 'Diamond'"));
+	CU_ASSERT_TRUE(test_has(f, 10, "consumers[1].tier: unknown policy "
+	    "'Platinum'"));
+	CU_ASSERT_TRUE(test_has(f, 14, "apis[0].throttling: unknown policy "
+	    "'100kPerMin'"));
+	CU_ASSERT_TRUE(test_has(f, 15, "apis[0].subscription_tier: unknown "
+	    "policy 'silver'"));
+	CU_ASSERT_TRUE(test_has(f, 17, "apis[0].resources[0].throttling: "
+	    "unknown policy 'Copper'"));
+	CU_ASSERT_EQUAL(test_nlines(test_cause), 6);
+
+	/*
+	 * The order in the file does not matter: policies is walked before
+	 * every key that references one.
+	 */
+	f = test_write(LISTENER
+	    "apis = ( " API_HEAD("a", "/a") MOCK
+	    "  throttling = \"late\"; } );\n"
+	    "policies = ( { name = \"late\"; requests = 1; per = \"1s\"; } );\n"
+	    "throttling: { consumer_header = \"X Consumer\"; };\n");
+	CU_ASSERT_PTR_NULL(test_load(f, NULL));
+	CU_ASSERT_TRUE(test_has(f, 6, "throttling.consumer_header: bad header "
+	    "name 'X Consumer'"));
+	CU_ASSERT_EQUAL(test_nlines(test_cause), 1);
+}
+
+static void
+test_err_dup_consumer(void)
+{
+	char	*f;
+
+	f = test_write(LISTENER "consumers = (\n"
+	    "  { name = \"app\"; },\n"
+	    "  { name = \"other\"; },\n"
+	    "  { name = \"app\"; tier = \"Gold\"; },\n"
+	    "  { tier = \"Gold\"; },\n"
+	    "  { name = \"bad/name\"; }\n"
+	    ");\n");
+	CU_ASSERT_PTR_NULL(test_load(f, NULL));
+	CU_ASSERT_TRUE(test_has(f, 5, "consumers[2]: duplicate consumer name "
+	    "'app'"));
+	CU_ASSERT_TRUE(test_has(f, 6, "consumers[3]: missing required key "
+	    "'name'"));
+	CU_ASSERT_TRUE(test_has(f, 7, "consumers[4].name: bad name "
+	    "'bad/name'"));
+	CU_ASSERT_EQUAL(test_nlines(test_cause), 3);
+}
+
 static const char *test_env_conf =
     "listeners = (\n"
     "  { name = \"http\"; listen = \"127.0.0.1:9090\"; },\n"
@@ -1182,6 +1489,113 @@ test_env_ignore(void)
 	conf_free(c);
 }
 
+static const char *test_env_throttle_conf =
+    "listeners = ( { name = \"http\"; listen = \"127.0.0.1:9090\"; } );\n"
+    "policies = (\n"
+    "  { name = \"Gold\"; requests = 5000; per = \"1m\"; },\n"
+    "  { name = \"10PerMin\"; requests = 10; per = \"1m\";\n"
+    "    algorithm = \"sliding_log\"; }\n"
+    ");\n"
+    "consumers = ( { name = \"mobile-app\"; tier = \"10PerMin\"; } );\n"
+    "apis = (\n"
+    "  { name = \"petstore\"; base_path = \"/pets\";\n"
+    "    endpoints = { mock = { }; }; throttling = \"10kPerMin\"; }\n"
+    ");\n";
+
+static void
+test_env_throttle(void)
+{
+	struct mgw_conf	*c;
+	char		*env[] = {
+		"MGW_THROTTLING_HEADERS=false",
+		"MGW_THROTTLING_CONSUMER_HEADER=X-App",
+		"MGW_THROTTLING_UNAUTHENTICATED_TIER=Bronze",
+		"MGW_POLICIES_GOLD_REQUESTS=10",
+		"MGW_POLICIES_GOLD_ALGORITHM=token_bucket",
+		"MGW_POLICIES_GOLD_BURST=30",
+		"MGW_POLICIES_GOLD_DRY_RUN=yes",
+		"MGW_POLICIES_10PERMIN_PER=30s",
+		"MGW_CONSUMERS_MOBILE_APP_TIER=Gold",
+		"MGW_CONSUMERS_MOBILE_APP_SUBSCRIPTION_TIER=Unlimited",
+		"MGW_APIS_PETSTORE_THROTTLING=Gold",
+		"MGW_APIS_PETSTORE_SUBSCRIPTION_TIER=10PerMin",
+		NULL
+	};
+	char		*bad[] = {
+		"MGW_APIS_PETSTORE_THROTTLING=Platinum",
+		"MGW_THROTTLING_UNAUTHENTICATED_TIER=gold",
+		"MGW_CONSUMERS_MOBILE_APP_TIER=Nope",
+		"MGW_POLICIES_GOLD_BURST=5",
+		"MGW_POLICIES_GOLD_ALGORITHM=leaky",
+		"MGW_POLICIES_10PERMIN_REQUESTS=10001",
+		"MGW_POLICIES_SILVER_REQUESTS=1",
+		"MGW_THROTTLING_CONSUMER_HEADER=X:App",
+		NULL
+	};
+	char		*grp[] = {
+		"MGW_THROTTLING_HEADERS=off",
+		"MGW_THROTTLING_CONSUMER_HEADER=X-App",
+		NULL
+	};
+	char		*burst[] = { "MGW_POLICIES_GOLD_BURST=5", NULL };
+	const struct conf_policy *p;
+
+	c = test_load(test_write("%s", test_env_throttle_conf), env);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->c_throttling.t_headers, 0);
+	CU_ASSERT_STRING_EQUAL(c->c_throttling.t_consumer_header, "X-App");
+	CU_ASSERT_STRING_EQUAL(c->c_throttling.t_unauthenticated_tier,
+	    "Bronze");
+	p = conf_policy_find(c, "Gold");
+	CU_ASSERT_PTR_EQUAL_FATAL(p, &c->c_policies[0]);
+	CU_ASSERT_EQUAL(p->p_requests, 10);
+	CU_ASSERT_EQUAL(p->p_algo, THROTTLE_TOKEN_BUCKET);
+	CU_ASSERT_EQUAL(p->p_burst, 30);
+	CU_ASSERT_EQUAL(p->p_dry_run, 1);
+	CU_ASSERT_EQUAL(c->c_policies[1].p_per, 30000);
+	CU_ASSERT_STRING_EQUAL(c->c_consumers[0].cs_tier, "Gold");
+	CU_ASSERT_STRING_EQUAL(c->c_consumers[0].cs_subscription_tier,
+	    "Unlimited");
+	CU_ASSERT_STRING_EQUAL(c->c_apis[0].a_throttling, "Gold");
+	CU_ASSERT_STRING_EQUAL(c->c_apis[0].a_subscription_tier, "10PerMin");
+	CU_ASSERT_EQUAL(c->c_noverrides, 12);
+	conf_free(c);
+
+	/* The throttling group need not be in the file. */
+	c = test_load(test_write(LISTENER), grp);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->c_throttling.t_headers, 0);
+	CU_ASSERT_STRING_EQUAL(c->c_throttling.t_consumer_header, "X-App");
+	CU_ASSERT_STRING_EQUAL(c->c_throttling.t_unauthenticated_tier,
+	    "Unlimited");
+	conf_free(c);
+
+	CU_ASSERT_PTR_NULL(test_load(test_write("%s",
+	    test_env_throttle_conf), bad));
+	CU_ASSERT_TRUE(test_has_env("MGW_APIS_PETSTORE_THROTTLING", "unknown "
+	    "policy 'Platinum'"));
+	CU_ASSERT_TRUE(test_has_env("MGW_THROTTLING_UNAUTHENTICATED_TIER",
+	    "unknown policy 'gold'"));
+	CU_ASSERT_TRUE(test_has_env("MGW_CONSUMERS_MOBILE_APP_TIER", "unknown "
+	    "policy 'Nope'"));
+	CU_ASSERT_TRUE(test_has_env("MGW_POLICIES_GOLD_ALGORITHM", "unknown "
+	    "algorithm 'leaky'"));
+	CU_ASSERT_TRUE(test_has_env("MGW_POLICIES_10PERMIN_REQUESTS",
+	    "sliding_log keeps one timestamp per request"));
+	CU_ASSERT_TRUE(test_has_env("MGW_POLICIES_SILVER_REQUESTS", "no item "
+	    "named 'silver' in policies"));
+	CU_ASSERT_TRUE(test_has_env("MGW_THROTTLING_CONSUMER_HEADER", "bad "
+	    "header name 'X:App'"));
+	CU_ASSERT_EQUAL(test_nlines(test_cause), 7);
+
+	/* burst from the environment, fixed_window from the file. */
+	CU_ASSERT_PTR_NULL(test_load(test_write("%s",
+	    test_env_throttle_conf), burst));
+	CU_ASSERT_TRUE(test_has_env("MGW_POLICIES_GOLD_BURST", "burst "
+	    "applies to token_bucket only, not fixed_window"));
+	CU_ASSERT_EQUAL(test_nlines(test_cause), 1);
+}
+
 static void
 test_methods(void)
 {
@@ -1341,6 +1755,11 @@ static CU_TestInfo test_conf_cases[] = {
 	{ "error: CIDRs", test_err_cidr },
 	{ "error: no listeners", test_err_no_listeners },
 	{ "error: all reported at once", test_err_multiple },
+	{ "throttling: every key", test_throttle_full },
+	{ "throttling: built-in policies", test_throttle_builtin },
+	{ "error: policies", test_err_policy },
+	{ "error: unknown policy references", test_err_policy_ref },
+	{ "error: duplicate consumers", test_err_dup_consumer },
 	{ "env: scalars", test_env_scalar },
 	{ "env: list items by name", test_env_item },
 	{ "env: arrays", test_env_array },
@@ -1348,6 +1767,7 @@ static CU_TestInfo test_conf_cases[] = {
 	{ "env: unknown variables", test_env_unknown },
 	{ "env: bad values", test_env_bad_value },
 	{ "env: ignore list", test_env_ignore },
+	{ "env: throttling keys", test_env_throttle },
 	CU_TEST_INFO_NULL
 };
 
