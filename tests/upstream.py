@@ -8,6 +8,9 @@
 #   /reset                 closes the socket without an answer
 #   /big?bytes=N           N bytes with Content-Length, streamed
 #   /status?code=N         answers with that status
+#   /garbage               a response that is not HTTP, then closes
+#   /truncate?bytes=N      Content-Length N, N/2 bytes, then closes
+#   /bighead?bytes=N       200 with a header of N bytes
 #   /inflight              200, the number of /slow requests in progress
 import hashlib, json, socket, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -91,6 +94,17 @@ class H(BaseHTTPRequestHandler):
             while b > 0:
                 self.wfile.write(chunk[:min(b, 65536)]); b -= 65536
             return
+        if p.endswith("/garbage"):
+            self.wfile.write(b"HTTP/1.1 2x0 Nonsense\r\n\r\n"); self.wfile.flush()
+            self.close_connection = True; return
+        if p.endswith("/truncate"):
+            b = int(q.get("bytes", ["100000"])[0])
+            self.send_response(200); self.send_header("Content-Length", str(b)); self.end_headers()
+            self.wfile.write(b"t" * (b // 2)); self.wfile.flush()
+            self.close_connection = True; return
+        if p.endswith("/bighead"):
+            b = int(q.get("bytes", ["100000"])[0])
+            return self.send(200, b"big head\n", "text/plain", {"X-Big": "h" * b})
         if p.endswith("/status"):
             return self.send(int(q.get("code", ["200"])[0]), b'{"status":"set"}\n')
         out = {"method": self.command, "path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
