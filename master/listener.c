@@ -55,15 +55,41 @@ listener_bind(const struct conf_listener *cl, char **cause)
 	return (fd);
 }
 
+static int
+listener_in(const struct listeners *ls, int fd)
+{
+	size_t	 i;
+
+	for (i = 0; i < ls->n; i++)
+		if (ls->ls[i].ls_fd == fd)
+			return (1);
+	return (0);
+}
+
+static void
+listener_free_names(struct listeners *ls)
+{
+	size_t	 i;
+
+	for (i = 0; i < ls->n; i++) {
+		free(ls->ls[i].ls_name);
+		free(ls->ls[i].ls_addr);
+	}
+	free(ls->ls);
+	ls->ls = NULL;
+	ls->n = 0;
+}
+
 /*
- * Make ls match conf: keep sockets bound to an unchanged address, bind
- * the new ones, close the ones no longer configured.  All or nothing: if
- * one bind fails, the sockets bound here are closed, ls is untouched and
- * -1 is returned with *cause.  Master only.
+ * Build into next the listeners conf asks for, sharing with cur the
+ * sockets whose address is unchanged and binding the others.  cur is not
+ * touched, so a reload can still be abandoned.  All or nothing: if one
+ * bind fails, what was bound here is closed and -1 is returned with
+ * *cause.  Master only.
  */
 int
-listener_reconcile(struct listeners *ls, const struct mgw_conf *conf,
-    char **cause)
+listener_prepare(const struct listeners *cur, const struct mgw_conf *conf,
+    struct listeners *next, char **cause)
 {
 	struct listener		*nl;
 	struct sockaddr_storage	 ss;
@@ -72,18 +98,18 @@ listener_reconcile(struct listeners *ls, const struct mgw_conf *conf,
 	int			*keep;
 
 	nl = xcalloc(conf->c_nlisteners + 1, sizeof(*nl));
-	keep = xcalloc(ls->n + 1, sizeof(*keep));
+	keep = xcalloc(cur->n + 1, sizeof(*keep));
 	for (i = 0; i < conf->c_nlisteners; i++) {
 		const struct conf_listener *cl = &conf->c_listeners[i];
 
 		nl[i].ls_fd = -1;
-		for (j = 0; j < ls->n; j++) {
+		for (j = 0; j < cur->n; j++) {
 			sslen = sizeof(ss);
-			if (keep[j] || getsockname(ls->ls[j].ls_fd,
+			if (keep[j] || getsockname(cur->ls[j].ls_fd,
 			    (struct sockaddr *)&ss, &sslen) == -1)
 				continue;
 			if (listener_same(&ss, sslen, &cl->l_ss, cl->l_sslen)) {
-				nl[i].ls_fd = ls->ls[j].ls_fd;
+				nl[i].ls_fd = cur->ls[j].ls_fd;
 				keep[j] = 1;
 				/* A new backlog applies to a kept socket too. */
 				listen(nl[i].ls_fd, cl->l_backlog);
@@ -98,34 +124,57 @@ listener_reconcile(struct listeners *ls, const struct mgw_conf *conf,
 		nl[i].ls_admin = cl->l_admin;
 		nl[i].ls_mark = 1;
 	}
-	for (j = 0; j < ls->n; j++) {
-		if (!keep[j])
-			close(ls->ls[j].ls_fd);
-		free(ls->ls[j].ls_name);
-		free(ls->ls[j].ls_addr);
-	}
-	free(ls->ls);
 	free(keep);
-	ls->ls = nl;
-	ls->n = conf->c_nlisteners;
+	next->ls = nl;
+	next->n = conf->c_nlisteners;
 	return (0);
 fail:
-	/* Close only what this call bound; kept sockets stay with ls. */
-	for (j = 0; j < i; j++) {
-		size_t	 k;
-		int	 kept = 0;
-
-		for (k = 0; k < ls->n; k++)
-			if (ls->ls[k].ls_fd == nl[j].ls_fd)
-				kept = 1;
-		if (!kept)
-			close(nl[j].ls_fd);
-		free(nl[j].ls_name);
-		free(nl[j].ls_addr);
-	}
-	free(nl);
+	next->ls = nl;
+	next->n = i;
+	listener_abort(cur, next);
 	free(keep);
 	return (-1);
+}
+
+/* The new set is in force: close what only the old one had. */
+void
+listener_commit(struct listeners *cur, struct listeners *next)
+{
+	size_t	 i;
+
+	for (i = 0; i < cur->n; i++)
+		if (!listener_in(next, cur->ls[i].ls_fd))
+			close(cur->ls[i].ls_fd);
+	listener_free_names(cur);
+	*cur = *next;
+	next->ls = NULL;
+	next->n = 0;
+}
+
+/* The reload is abandoned: close what only the new set had. */
+void
+listener_abort(const struct listeners *cur, struct listeners *next)
+{
+	size_t	 i;
+
+	for (i = 0; i < next->n; i++)
+		if (next->ls[i].ls_fd != -1 &&
+		    !listener_in(cur, next->ls[i].ls_fd))
+			close(next->ls[i].ls_fd);
+	listener_free_names(next);
+}
+
+/* Startup: prepare and commit at once.  0, or -1 with *cause. */
+int
+listener_reconcile(struct listeners *ls, const struct mgw_conf *conf,
+    char **cause)
+{
+	struct listeners	 next;
+
+	if (listener_prepare(ls, conf, &next, cause) == -1)
+		return (-1);
+	listener_commit(ls, &next);
+	return (0);
 }
 
 void

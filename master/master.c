@@ -45,6 +45,7 @@ static struct {
 	struct generation	*cur;
 	struct generation	*next;		/* reload in flight */
 	struct listeners	 ls;
+	struct listeners	 nls;		/* of the reload in flight */
 	struct event		*reload_timer;
 	struct event		*drain_timer;	/* old generations */
 	int			 drain_gen;	/* below this: draining */
@@ -58,7 +59,8 @@ static struct {
 } m;
 
 static void	master_sig_cb(evutil_socket_t, short, void *);
-static void	master_spawn_gen(struct generation *);
+static void	master_spawn_gen(struct generation *,
+		    const struct listeners *);
 static void	master_respawn_cb(evutil_socket_t, short, void *);
 static void	master_drain_timer_cb(evutil_socket_t, short, void *);
 static void	master_reload_timer_cb(evutil_socket_t, short, void *);
@@ -159,7 +161,9 @@ generation_free(struct generation *g)
  * Finish declaring this configuration's zones: per-worker statistics and
  * the general zone join those the plugins' conf hooks declared (the round
  * began before master_load()).  Zones whose name and size did not change
- * are kept with their contents; the others are unmapped.
+ * are kept with their contents.  The ones the configuration no longer
+ * declares are unmapped by shm_zone_reconcile() only once it is in force,
+ * so an abandoned reload leaves the running generation's zones alone.
  */
 static int
 master_shm(const struct mgw_conf *conf, char **cause)
@@ -168,7 +172,6 @@ master_shm(const struct mgw_conf *conf, char **cause)
 		return (-1);
 	if (shm_zone_add("general", conf->c_shm.size, 1, cause) == NULL)
 		return (-1);
-	shm_zone_reconcile();
 	return (0);
 }
 
@@ -268,18 +271,48 @@ master_prepare_files(const struct mgw_conf *conf)
  * retried through the respawn path.
  */
 static void
-master_spawn_gen(struct generation *g)
+master_spawn_gen(struct generation *g, const struct listeners *ls)
 {
 	char	*cause = NULL;
 	int	 i;
 
 	for (i = 0; i < g->g_conf->c_gateway.workers; i++) {
-		if (worker_spawn(g, i, &m.ls, &cause) == NULL) {
+		if (worker_spawn(g, i, ls, &cause) == NULL) {
 			log_warnx("cannot start worker: %s", cause);
 			free(cause);
 			cause = NULL;
 		}
 	}
+}
+
+static int
+master_has_fd(const struct listeners *ls, int fd)
+{
+	size_t	 i;
+
+	for (i = 0; i < ls->n; i++)
+		if (ls->ls[i].ls_fd == fd)
+			return (1);
+	return (0);
+}
+
+/*
+ * In a freshly forked worker: close the listening sockets of the other
+ * generation's set.  A removed listener must disappear once the old
+ * workers have drained, so no new worker may keep a copy of it.
+ */
+void
+master_child_listeners(const struct listeners *mine)
+{
+	size_t	 i;
+
+	for (i = 0; i < m.ls.n; i++)
+		if (!master_has_fd(mine, m.ls.ls[i].ls_fd))
+			close(m.ls.ls[i].ls_fd);
+	for (i = 0; i < m.nls.n; i++)
+		if (!master_has_fd(mine, m.nls.ls[i].ls_fd) &&
+		    !master_has_fd(&m.ls, m.nls.ls[i].ls_fd))
+			close(m.nls.ls[i].ls_fd);
 }
 
 /* A worker of some generation reported ready. */
@@ -296,6 +329,8 @@ master_worker_ready(struct worker *w)
 		return;
 	/* The new generation is serving: retire the old one. */
 	evtimer_del(m.reload_timer);
+	listener_commit(&m.ls, &m.nls);
+	shm_zone_reconcile();
 	old = m.cur;
 	m.cur = m.next;
 	m.next = NULL;
@@ -347,10 +382,16 @@ master_reload(char **cause)
 		    m.cur->g_num, *cause);
 		return (-1);
 	}
-	if (listener_reconcile(&m.ls, g->g_conf, cause) == -1 ||
-	    master_shm(g->g_conf, cause) == -1) {
+	if (listener_prepare(&m.ls, g->g_conf, &m.nls, cause) == -1) {
 		log_warnx("reload refused, generation %d keeps serving: %s",
 		    m.cur->g_num, *cause);
+		generation_free(g);
+		return (-1);
+	}
+	if (master_shm(g->g_conf, cause) == -1) {
+		log_warnx("reload refused, generation %d keeps serving: %s",
+		    m.cur->g_num, *cause);
+		listener_abort(&m.ls, &m.nls);
 		generation_free(g);
 		return (-1);
 	}
@@ -362,7 +403,7 @@ master_reload(char **cause)
 	g->g_num = m.cur->g_num + 1;
 	m.next = g;
 	evtimer_add(m.reload_timer, &tv);
-	master_spawn_gen(g);
+	master_spawn_gen(g, &m.nls);
 	return (0);
 }
 
@@ -377,6 +418,8 @@ master_reload_fail(const char *why)
 	m.next = NULL;
 	evtimer_del(m.reload_timer);
 	worker_signal_gen(g->g_num, 0, SIGKILL);
+	/* Old workers keep the sockets they had; drop only the new ones. */
+	listener_abort(&m.ls, &m.nls);
 	generation_free(g);
 	control_reload_done(0, why);
 }
@@ -495,6 +538,7 @@ master_stop(int graceful)
 	if (m.next != NULL) {
 		control_reload_done(0, "mgwd is stopping");
 		worker_signal_gen(m.next->g_num, 0, SIGKILL);
+		listener_abort(&m.ls, &m.nls);
 	}
 	worker_signal_gen(-1, 0, graceful ? SIGQUIT : SIGTERM);
 	/*
@@ -748,6 +792,7 @@ master_run(const char *file, int debug, int verbose)
 		fprintf(stderr, "mgwd: %s\n", cause);
 		return (1);
 	}
+	shm_zone_reconcile();
 	if (!debug) {
 		if (log_open_file(conf->c_gateway.error_log, &cause) == -1) {
 			fprintf(stderr, "mgwd: %s\n", cause);
@@ -780,7 +825,7 @@ master_run(const char *file, int debug, int verbose)
 	m.nfails = conf->c_gateway.workers;
 	m.fails = xcalloc(m.nfails + 1, sizeof(int));
 	master_prepare_files(conf);
-	master_spawn_gen(m.cur);
+	master_spawn_gen(m.cur, &m.ls);
 	log_info("mgwd %s started: %d workers, %zu listeners, %zu APIs",
 	    MGW_VERSION, conf->c_gateway.workers, m.ls.n, conf->c_napis);
 	if (notify != -1) {

@@ -151,6 +151,10 @@ struct listeners {
 };
 int	listener_reconcile(struct listeners *, const struct mgw_conf *,
 	    char **);
+int	listener_prepare(const struct listeners *, const struct mgw_conf *,
+	    struct listeners *, char **);
+void	listener_commit(struct listeners *, struct listeners *);
+void	listener_abort(const struct listeners *, struct listeners *);
 void	listener_closeall(struct listeners *);
 
 /* A generation: one loaded configuration and what was built from it. */
@@ -184,6 +188,7 @@ char	*master_stats(void);			/* malloc'd "key: value\n" lines */
 int	master_throttle_show(const char *, char **);
 int	master_throttle_reset(const char *, char **);
 void	master_set_verbose(int);		/* master and workers */
+void	master_child_listeners(const struct listeners *);	/* after fork */
 
 /* proc.c: worker processes, master side */
 struct bufferevent;

@@ -122,6 +122,7 @@ worker_spawn(struct generation *g, int index, const struct listeners *ls,
 		for (o = workers; o != NULL; o = o->w_next)
 			close(o->w_fd);
 		control_close_inherited();
+		master_child_listeners(ls);
 		stats_slot(slot)->st_pid = getpid();
 		worker_main(g->g_conf, g->g_router, g->g_plugins, fds, adm,
 		    ls->n, g->g_num, slot, sv[1]);

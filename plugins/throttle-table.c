@@ -947,6 +947,7 @@ again:
 		throttle_algo_state(e[i], ring[i], t[i], &st);
 		lv[i].tl_remaining = st.st_remaining;
 		lv[i].tl_reset = st.st_reset + (t[i] - now);
+		lv[i].tl_time = t[i];
 	}
 	table_unlock(z);
 

@@ -67,6 +67,7 @@ struct th_state {
 struct th_ctx {
 	int			 denied;
 	uint64_t		 now;		/* ms */
+	uint64_t		 time;		/* ms: the decider key's clock */
 	const char		*policy;
 	uint64_t		 limit;
 	uint64_t		 remaining;
@@ -333,8 +334,12 @@ th_headers(struct mgw_request *r, const struct th_ctx *tc)
 	th_add_u64(r, "X-RateLimit-Remaining", tc->remaining);
 	/* The moment of reset as Unix time: the window's end when fixed. */
 	th_add_u64(r, "X-RateLimit-Reset", (tc->now + tc->reset + 999) / 1000);
+	/*
+	 * The clock the decision was made at, not the one read before the
+	 * lock: another worker may have moved the key's clock past it.
+	 */
 	if (mgw_debug_hooks())
-		th_add_u64(r, "X-Mgw-Throttle-Time", tc->now);
+		th_add_u64(r, "X-Mgw-Throttle-Time", tc->time);
 }
 
 static int
@@ -432,6 +437,7 @@ th_access(void *state, struct mgw_request *r)
 		return (MGW_ERROR);
 	*slot = tc;
 	tc->now = now;
+	tc->time = lv[decider].tl_time;
 	tc->denied = v == THROTTLE_DENY;
 	tc->policy = "";
 	for (pi = 0; (size_t)pi < st->npols; pi++)

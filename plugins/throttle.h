@@ -121,6 +121,7 @@ struct throttle_level {
 	uint64_t		 tl_remaining;	/* admissible now, after this */
 	uint64_t		 tl_reset;	/* ms until the quota resets */
 	uint64_t		 tl_retry;	/* ms until admitted, or 0 */
+	uint64_t		 tl_time;	/* ms: the key's clock it used */
 	int			 tl_admitted;	/* this level's own verdict */
 	int			 tl_dry_hit;	/* dry run that would refuse */
 };
@@ -240,14 +241,16 @@ int		 throttle_table_init(struct shm_zone *, uint32_t, char **);
  * back; if any refuses, nothing is consumed at any level and
  * THROTTLE_DENY comes back with *retry_after (ms, rounded up) the
  * earliest time at which all levels would admit.  Each level gets its
- * own verdict, remaining, reset and retry.  *decider is the refusing
- * level with the longest retry, or on a pass the level with the fewest
- * remaining (non-dry-run levels first).  THROTTLE_ERROR for bad
- * arguments (n outside 1..THROTTLE_LEVELS_MAX, a key empty or longer
- * than THROTTLE_KEY_MAX, an invalid policy), an unformatted zone, or no
- * room for an entry even after eviction (counted in ts_nomem), or now
- * beyond THROTTLE_NOW_MAX; nothing is consumed then.  decider and
- * retry_after may be NULL.
+ * own verdict, remaining, reset and retry, and in tl_time the key's
+ * clock it was decided at: later than now when a worker that read a
+ * later clock took the lock first, so exact checks must use it.
+ * *decider is the refusing level with the longest retry, or on a pass
+ * the level with the fewest remaining (non-dry-run levels first).
+ * THROTTLE_ERROR for bad arguments (n outside 1..THROTTLE_LEVELS_MAX,
+ * a key empty or longer than THROTTLE_KEY_MAX, an invalid policy), an
+ * unformatted zone, or no room for an entry even after eviction (counted
+ * in ts_nomem), or now beyond THROTTLE_NOW_MAX; nothing is consumed then.
+ * decider and retry_after may be NULL.
  */
 enum throttle_verdict throttle_hit(struct shm_zone *, struct throttle_level *,
 		    size_t, uint64_t, size_t *, uint64_t *);

@@ -12,12 +12,15 @@
 #   /truncate?bytes=N      Content-Length N, N/2 bytes, then closes
 #   /bighead?bytes=N       200 with a header of N bytes
 #   /inflight              200, the number of /slow requests in progress
+#   /count...              200 "counted", one more hit
+#   /hits                  200, the number of /count requests so far
 import hashlib, json, socket, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit, parse_qs
 
 inflight = 0
 inflight_lock = threading.Lock()
+hits = 0
 
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -60,13 +63,18 @@ class H(BaseHTTPRequestHandler):
         if self.command != "HEAD": self.wfile.write(data)
 
     def handle_any(self):
-        global inflight
+        global inflight, hits
         u = urlsplit(self.path); q = parse_qs(u.query); p = u.path
         n, digest = self.body()
         if p.endswith("/ping"):
             return self.send(200, b"pong", "text/plain")
         if p.endswith("/inflight"):
             return self.send(200, b"%d" % inflight, "text/plain")
+        if p.endswith("/hits"):
+            return self.send(200, b"%d" % hits, "text/plain")
+        if "/count" in p:
+            with inflight_lock: hits += 1
+            return self.send(200, b"counted", "text/plain")
         if p.endswith("/slow"):
             with inflight_lock: inflight += 1
             try:

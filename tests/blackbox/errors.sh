@@ -107,6 +107,24 @@ check_error 502 upstream_error "$GW/api/reset"
     fail "not serving after a reset"
 ok "502 upstream_error for a connection reset without an answer"
 
+check_error 502 upstream_error "$GW/api/garbage"
+check_error 502 upstream_error "$GW/api/bighead?bytes=70000"
+[ "$(c -o /dev/null -w '%{http_code}' "$GW/api/bighead?bytes=2000")" = 200 ] ||
+    fail "2 kB upstream header refused"
+ok "502 upstream_error for an invalid response and a 70 kB response head"
+
+# Cut off after the head went out: the only honest signal is closing the
+# client connection, with less than Content-Length delivered, at once.
+c -o "$T/trunc" -w '%{http_code} %{size_download}' \
+    "$GW/api/truncate?bytes=2000000" > "$T/trunc.w" 2>/dev/null
+rc=$?
+[ "$rc" = 18 ] || fail "truncated response: curl exit $rc ($(cat "$T/trunc.w"))"
+set -- $(cat "$T/trunc.w")
+[ "$1" = 200 ] && [ "$2" -lt 2000000 ] || fail "truncated response: $*"
+[ "$(c -o /dev/null -w '%{http_code}' "$GW/api/ping")" = 200 ] ||
+    fail "not serving after a truncated response"
+ok "upstream closing mid-body closes the client connection (got $2 of 2000000)"
+
 # 504 proves the timeout fired before the answer due at 3 s; the time
 # shows it did not fire early.
 check_error 504 upstream_timeout "$GW/api/slow?ms=3000"
