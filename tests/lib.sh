@@ -44,6 +44,13 @@ _cleanup() {
 trap _cleanup EXIT
 trap 'exit 99' INT TERM
 
+# Debian's interpreter directly: a version-manager shim in PATH can cost a
+# second per call, which adds up over a test's many helper calls.
+if [ -z "${PYTHON:-}" ]; then
+	if [ -x /usr/bin/python3 ]; then PYTHON=/usr/bin/python3; else PYTHON=python3; fi
+fi
+export PYTHON
+
 say() { printf '# %s\n' "$*"; }
 ok() { printf 'ok - %s\n' "$*"; }
 fail() {
@@ -73,7 +80,7 @@ wait_until() {
 
 # A free TCP port on 127.0.0.1, from the kernel.
 free_port() {
-	python3 -c 'import socket
+	"$PYTHON" -c 'import socket
 s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
@@ -144,7 +151,7 @@ worker_pids() {
 # start_upstream [PORT]: the python test upstream (tests/upstream.py).
 start_upstream() {
 	UP_PORT=${1:-$(free_port)}
-	python3 "$top_srcdir/tests/upstream.py" "$UP_PORT" \
+	"$PYTHON" "$top_srcdir/tests/upstream.py" "$UP_PORT" \
 	    >>"$T/upstream.log" 2>&1 &
 	_bg_pids="$_bg_pids $!"
 	UP_PID=$!
@@ -319,7 +326,7 @@ load_start() {
 	: > "$out"
 	rm -f "$T/load.stop"
 	if [ "${LOAD_NEWCONN:-0}" = 1 ]; then
-		python3 - "$out" "$T/load.stop" "$secs" "$max" "$@" <<'EOP' &
+		"$PYTHON" - "$out" "$T/load.stop" "$secs" "$max" "$@" <<'EOP' &
 import http.client, os, sys, time
 from urllib.parse import urlsplit
 out, stop, secs, mx, urls = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]

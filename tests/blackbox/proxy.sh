@@ -346,6 +346,7 @@ h = hashlib.sha256(); z = bytes(1048576)
 for i in range(300): h.update(z)
 print(h.hexdigest())')
 
+# curl -T - does not know the size: the body goes chunked.
 rm -f "$T/rss.stop"
 rss_watch "$T/rss.up" &
 w=$!
@@ -357,7 +358,23 @@ wait "$w"
     fail "300 MB upload: $(cat "$T/r.json")"
 [ "$(cat "$T/rss.up")" -lt "$limit" ] ||
     fail "worker RSS reached $(cat "$T/rss.up") kB during a 300 MB upload"
-ok "300 MB upload streamed intact, worker RSS peak $(cat "$T/rss.up") kB"
+ok "300 MB chunked upload streamed intact, worker RSS peak $(cat "$T/rss.up") kB"
+
+# --data-binary @- reads it all first and sends a Content-Length (curl
+# holds the 100 MB, not the gateway).
+rm -f "$T/rss.stop"
+rss_watch "$T/rss.upcl" &
+w=$!
+head -c $((100 * 1048576)) /dev/zero | c -H 'Expect:' --data-binary @- \
+    -o "$T/r.json" "$GW/api/echo"
+touch "$T/rss.stop"
+wait "$w"
+[ "$(jget "$T/r.json" 'j["body_len"], j["headers"].get("content-length")')" = \
+    "($((100 * 1048576)), '$((100 * 1048576))')" ] ||
+    fail "100 MB upload: $(cat "$T/r.json")"
+[ "$(cat "$T/rss.upcl")" -lt "$limit" ] ||
+    fail "worker RSS reached $(cat "$T/rss.upcl") kB during a 100 MB upload"
+ok "100 MB Content-Length upload streamed intact, worker RSS peak $(cat "$T/rss.upcl") kB"
 
 rm -f "$T/rss.stop"
 rss_watch "$T/rss.down" &
