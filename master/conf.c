@@ -1245,6 +1245,22 @@ conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
 			    a[j].a_name != NULL ? a[j].a_name : "?");
 			break;
 		}
+		/* name and version identify an API (logs, counters, env). */
+		for (j = 0; j < i; j++) {
+			if (a[i].a_name == NULL || a[j].a_name == NULL ||
+			    strcmp(a[i].a_name, a[j].a_name) != 0)
+				continue;
+			if ((a[i].a_version == NULL) != (a[j].a_version ==
+			    NULL) || (a[i].a_version != NULL &&
+			    strcmp(a[i].a_version, a[j].a_version) != 0))
+				continue;
+			conf_errorat(cx, node->n_file, node->n_line,
+			    "%s: duplicate API '%s'%s%s", node->n_path,
+			    a[i].a_name, a[i].a_version != NULL ?
+			    " version " : "", a[i].a_version != NULL ?
+			    a[i].a_version : "");
+			break;
+		}
 		break;
 	case CONF_CHK_RESOURCE:
 		r = items;

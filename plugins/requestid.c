@@ -1,7 +1,8 @@
 /*
  * requestid.c: X-Request-Id.  A valid id from the client (1-128 of
  * [A-Za-z0-9._-]) is kept, anything else replaced by 32 hex digits; the
- * id goes upstream, into the response and into every log line.
+ * id goes upstream, into the response, into gateway error bodies and into
+ * the error log's upstream messages.
  */
 #include "config.h"
 

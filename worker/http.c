@@ -641,6 +641,7 @@ http_admin(struct request *r)
 	int			 n;
 
 	if (r->r_method != CONF_M_GET && r->r_method != CONF_M_HEAD) {
+		r->r_route.rm_allowed = (1u << CONF_M_GET) | (1u << CONF_M_HEAD);
 		response_error(r, 405, "method_not_allowed",
 		    "the admin listener answers GET only");
 		return;

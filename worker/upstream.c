@@ -673,7 +673,8 @@ upstream_timer_cb(evutil_socket_t fd, short ev, void *arg)
 	struct upstream_conn	*uc = arg;
 	struct request		*r = uc->uc_req;
 
-	log_warnx("upstream %s: connect timed out", r->r_upstream_name);
+	log_warnx("upstream %s: connect timed out (request %s)",
+	    r->r_upstream_name, r->r_id);
 	r->r_up = NULL;
 	upstream_conn_free(uc);
 	if (upstream_retry(r))
@@ -694,8 +695,8 @@ upstream_event_cb(struct io *bev, short what, void *arg)
 		return;
 	}
 	if (!uc->uc_connected) {
-		log_warnx("upstream %s: connect: %s", r->r_upstream_name,
-		    strerror(err));
+		log_warnx("upstream %s: connect: %s (request %s)",
+		    r->r_upstream_name, strerror(err), r->r_id);
 		r->r_up = NULL;
 		upstream_conn_free(uc);
 		if (upstream_retry(r))
@@ -723,15 +724,16 @@ upstream_event_cb(struct io *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
-		log_warnx("upstream %s: %s timed out", r->r_upstream_name,
-		    (what & BEV_EVENT_READING) ? "read" : "send");
+		log_warnx("upstream %s: %s timed out (request %s)",
+		    r->r_upstream_name,
+		    (what & BEV_EVENT_READING) ? "read" : "send", r->r_id);
 		upstream_fail(r, 504, "upstream_timeout",
 		    "upstream timed out");
 		return;
 	}
-	log_warnx("upstream %s: %s before the response was complete",
-	    r->r_upstream_name, (what & BEV_EVENT_EOF) ?
-	    "connection closed" : strerror(err));
+	log_warnx("upstream %s: %s before the response was complete "
+	    "(request %s)", r->r_upstream_name, (what & BEV_EVENT_EOF) ?
+	    "connection closed" : strerror(err), r->r_id);
 	upstream_fail(r, 502, "upstream_error",
 	    "upstream closed the connection");
 }
@@ -779,8 +781,8 @@ upstream_parse(struct upstream_conn *uc)
 			continue;
 		if (err == HPE_PAUSED)
 			continue;
-		log_warnx("upstream %s: invalid response: %s",
-		    r->r_upstream_name, llhttp_errno_name(err));
+		log_warnx("upstream %s: invalid response: %s (request %s)",
+		    r->r_upstream_name, llhttp_errno_name(err), r->r_id);
 		upstream_fail(r, 502, "upstream_error",
 		    "upstream sent an invalid response");
 		return;

@@ -62,3 +62,10 @@ ok "missing file refused: $(head -1 "$T/nx.out")"
 "$MGWD" -x > "$T/usage.out" 2>&1 && fail "bad option accepted"
 grep -q "usage: mgwd" "$T/usage.out" || fail "no usage on a bad option"
 ok "bad option gives usage"
+
+# An API is its name and version: the same pair twice is refused.
+{ gateway_block; printf 'apis = ( { name = "a"; version = "v1"; base_path = "/a";\n endpoints = { mock = { status = 200; }; }; },\n { name = "a"; version = "v1"; base_path = "/b";\n endpoints = { mock = { status = 200; }; }; } );\n'; } > "$T/dupapi.conf"
+check_bad dupapi "dupapi.conf:[0-9]+:.*duplicate API 'a' version v1"
+{ gateway_block; printf 'apis = ( { name = "a"; version = "v1"; base_path = "/a";\n endpoints = { mock = { status = 200; }; }; },\n { name = "a"; version = "v2"; base_path = "/b";\n endpoints = { mock = { status = 200; }; }; } );\n'; } > "$T/twover.conf"
+"$MGWD" -n -f "$T/twover.conf" >/dev/null 2>&1 || fail "two versions of one API refused"
+ok "two versions of one API accepted"
