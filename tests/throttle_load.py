@@ -293,7 +293,9 @@ def closeness(a, rs, ok, rate_ms):
     want = span * rate_ms
     if span < 2 * a.per:
         raise Bad("overload lasted only %d ms" % span)
-    if len(ok) < 0.9 * want:
+    # Refused requests that counted would leave next to nothing; a
+    # stalled gateway or client loses a little.
+    if len(ok) < 0.75 * want:
         raise Bad("under overload only %d admitted in %d ms, want about %.0f"
                   % (len(ok), span, want))
     return span, want

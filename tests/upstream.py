@@ -124,5 +124,8 @@ class H(BaseHTTPRequestHandler):
 class S(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # The default backlog of 5 drops connects when a gateway opens many
+    # upstream connections at once, which stalls them for seconds.
+    request_queue_size = 128
 
 S(("127.0.0.1", int(sys.argv[1])), H).serve_forever()

@@ -42,6 +42,7 @@ static int	http_on_body(llhttp_t *, const char *, size_t);
 static int	http_on_message_complete(llhttp_t *);
 static void	http_process_head(struct request *);
 static void	http_dispatch(struct request *);
+static void	http_access_verdict(struct request *, int);
 static void	http_parse_error(struct conn *, llhttp_errno_t);
 static void	http_admin(struct request *);
 static int	http_te_chunked_only(const struct http_head *);
@@ -548,13 +549,21 @@ http_process_head(struct request *r)
 	    r->r_route.rm_resource->r_endpoints :
 	    &r->r_route.rm_api->a_endpoints;
 	r->r_access_idx = 0;
-	switch (plugin_run_access(r)) {
+	http_access_verdict(r, plugin_run_access(r));
+}
+
+/*
+ * Act on what the access phase said: go on, wait for a suspended plugin
+ * (mgw_request_resume() comes back here), or leave the plugin's answer.
+ */
+static void
+http_access_verdict(struct request *r, int verdict)
+{
+	switch (verdict) {
 	case MGW_OK:
 		http_dispatch(r);
 		break;
 	case MGW_AGAIN:
-		/* Suspended: mgw_request_resume() calls http_dispatch(). */
-		break;
 	case MGW_DONE:
 		break;
 	default:
@@ -613,20 +622,7 @@ mgw_request_resume(struct mgw_request *mr, int verdict)
 		r->r_access_idx++;
 		verdict = plugin_run_access(r);
 	}
-	switch (verdict) {
-	case MGW_OK:
-		http_dispatch(r);
-		break;
-	case MGW_AGAIN:
-		break;
-	case MGW_DONE:
-		break;
-	default:
-		if (r->r_status == 0)
-			response_error(r, 500, "internal_error",
-			    "a policy failed");
-		break;
-	}
+	http_access_verdict(r, verdict);
 }
 
 /*

@@ -146,12 +146,13 @@ count() {
 header() {
 	tr -d '\r' < "$T/h" | sed -n "s/^$1: //Ip" | head -n 1
 }
-refused_at() {	# LEVEL POLICY: the last hit was refused there
-	grep -q "\"code\":\"throttled\"" "$T/body" &&
+# refused_at LEVEL POLICY LIMIT: the last hit was refused there.
+refused_at() {
+	grep -q '"code":"throttled"' "$T/body" &&
 	    grep -q "policy $2 at the $1 level" "$T/body" ||
 	    fail "429 body: $(cat "$T/body")"
-	[ "$(header RateLimit-Policy)" = "\"$2\";q=${3:-0};w=3600" ] ||
-	[ -z "${3:-}" ] || fail "RateLimit-Policy: $(header RateLimit-Policy)"
+	[ "$(header RateLimit-Policy)" = "\"$2\";q=$3;w=3600" ] ||
+	    fail "RateLimit-Policy: $(header RateLimit-Policy)"
 	[ -n "$(header Retry-After)" ] || fail "429 without Retry-After"
 }
 
@@ -165,7 +166,8 @@ refused_at api L5 5
 want "count api:a" "$(count api:a)" 5
 ok "API level: 5 of 7 from 7 clients admitted, 429 names policy L5 at the api level"
 want "count ip:198.51.100.1" "$(count ip:198.51.100.1)" 1
-want "count ip:198.51.100.6" "$(count ip:198.51.100.6)" 0
+c=$(count ip:198.51.100.6)
+want "count ip:198.51.100.6" "${c:-0}" 0
 ok "the IP level counted the admitted clients once and the refused ones not at all"
 s=$(xhits 6 /a2/x 10)
 want "API a2" "$s" "200 200 200 200 200 429"
@@ -210,6 +212,7 @@ ok "subscription level: without its own, a consumer gets the API's subscription_
 s="$(hits 4 /ip/x 'X-Forwarded-For: 192.0.2.1') $(hits 4 /ip/x 'X-Forwarded-For: 192.0.2.2')"
 want "IP level" "$s" "200 200 200 429 200 200 200 429"
 refused_at ip L3 3
+# 127.0.0.1 itself has one already, from the unknown consumer above.
 s=$(hits 3 /ip/x)
 want "IP level, the proxy itself" "$s" "200 200 429"
 for k in ip:192.0.2.1 ip:192.0.2.2 ip:127.0.0.1; do
@@ -257,7 +260,11 @@ ok "1000 requests on 50 connections: 100 admitted = 100 upstream hits = throttle
 # --- (9) dry run: never refuses, and says so
 s=$(hits 5 /dry/x X-Consumer:app6)
 want "dry run" "$s" "200 200 200 200 200"
-wait_until 10 grep -q "throttle: dry run: api:dry over policy dry (api level), let through" "$T/mgwd.log" ||
+# logged: LINE is in mgwd's log (stderr under -d, or error_log).
+logged() {
+	cat "$T/mgwd.log" "$T/error.log" 2>/dev/null | grep -qF "$1"
+}
+wait_until 10 logged "throttle: dry run: api:dry over policy dry (api level), let through" ||
     fail "no dry-run line in the log"
 ctl throttle show api:dry | grep -q '^api:dry .* dry_run_hits$' ||
     fail "show: $(ctl throttle show api:dry)"
@@ -289,7 +296,7 @@ out=$(ctl throttle reset api:a) || fail "reset api:a: $out"
 want "reset api:a" "$out" "reset api:a"
 want "count api:a after reset" "$(count api:a)" 0
 want "api:a after reset" "$(hit /a/x 'X-Forwarded-For: 203.0.113.2')" 200
-grep -q "throttle: counter api:a reset by mgwctl" "$T/mgwd.log" ||
+wait_until 10 logged "throttle: counter api:a reset by mgwctl" ||
     fail "the reset is not logged"
 ok "throttle reset api:a: quota back at once (logged)"
 out=$(ctl throttle reset nosuch:key 2>&1)
