@@ -272,6 +272,24 @@ mgw_response_add_header(struct mgw_request *mr, const char *name,
 	    strlen(value)));
 }
 
+int
+mgw_response_add_lines(struct mgw_request *mr, const char *lines, size_t len)
+{
+	struct request	*r = (struct request *)mr;
+	char		*n;
+
+	if (len == 0)
+		return (0);
+	if ((n = pool_alloc(r->r_pool, r->r_lineslen + len)) == NULL)
+		return (-1);
+	if (r->r_lineslen > 0)
+		memcpy(n, r->r_lines, r->r_lineslen);
+	memcpy(n + r->r_lineslen, lines, len);
+	r->r_lines = n;
+	r->r_lineslen += len;
+	return (0);
+}
+
 const char *
 mgw_request_client_addr(struct mgw_request *mr)
 {

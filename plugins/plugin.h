@@ -72,6 +72,13 @@ int		 mgw_request_set_header(struct mgw_request *, const char *,
 /* Add a header to the response sent to the client; copied. 0 or -1. */
 int		 mgw_response_add_header(struct mgw_request *, const char *,
 		    const char *);
+/*
+ * Add complete header lines, each ending in CRLF, to the response: one
+ * copy for many fields, for plugins that add several on every response.
+ * 0 or -1.
+ */
+int		 mgw_response_add_lines(struct mgw_request *, const char *,
+		    size_t);
 const char	*mgw_request_client_addr(struct mgw_request *);	/* text */
 const char	*mgw_request_id(struct mgw_request *);
 int		 mgw_request_set_id(struct mgw_request *, const char *, size_t);

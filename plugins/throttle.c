@@ -38,6 +38,15 @@ static const char *const th_level_name[] = {
 struct th_pol {
 	struct throttle_policy	 tp;
 	const char		*name;		/* the config's string */
+	/*
+	 * The constant parts of the quota fields, made once: the
+	 * RateLimit-Policy and X-RateLimit-Limit lines, and the start of
+	 * the RateLimit line up to its remaining count.
+	 */
+	char			 h_fixed[160];
+	size_t			 h_fixedlen;
+	char			 h_rl[96];
+	size_t			 h_rllen;
 };
 
 struct th_consumer {
@@ -68,6 +77,7 @@ struct th_ctx {
 	int			 denied;
 	uint64_t		 now;		/* ms */
 	uint64_t		 time;		/* ms: the decider key's clock */
+	const struct th_pol	*pol;
 	const char		*policy;
 	uint64_t		 limit;
 	uint64_t		 remaining;
@@ -121,6 +131,14 @@ th_policy_ref(struct th_state *st, const struct mgw_conf *conf,
 	p->tp.tp_dry_run = cp->p_dry_run;
 	if (throttle_policy_check(&p->tp, cause) == -1)
 		return (-2);
+	p->h_fixedlen = snprintf(p->h_fixed, sizeof(p->h_fixed),
+	    "RateLimit-Policy: \"%.63s\";q=%llu;w=%llu\r\n"
+	    "X-RateLimit-Limit: %llu\r\n", name,
+	    (unsigned long long)cp->p_requests,
+	    (unsigned long long)((cp->p_per + 999) / 1000),
+	    (unsigned long long)cp->p_requests);
+	p->h_rllen = snprintf(p->h_rl, sizeof(p->h_rl),
+	    "RateLimit: \"%.63s\";r=", name);
 	return ((int)st->npols++);
 }
 
@@ -285,61 +303,58 @@ th_add_u64(struct mgw_request *r, const char *name, uint64_t v)
 	mgw_response_add_header(r, name, th_u64(buf, v));
 }
 
-/* "\"name\";x=a;y=b" without printf. */
-static void
-th_sf(char *out, size_t cap, const char *name, const char *k1, uint64_t v1,
-    const char *k2, uint64_t v2)
-{
-	char	 n1[24], n2[24];
-	size_t	 o = 0;
-	const char *parts[8];
-	int	 i;
-
-	parts[0] = "\"";
-	parts[1] = name;
-	parts[2] = k1;
-	parts[3] = th_u64(n1, v1);
-	parts[4] = k2;
-	parts[5] = th_u64(n2, v2);
-	parts[6] = NULL;
-	for (i = 0; parts[i] != NULL; i++) {
-		size_t	 l = strlen(parts[i]);
-
-		if (o + l >= cap)
-			break;
-		memcpy(out + o, parts[i], l);
-		o += l;
-	}
-	out[o] = '\0';
-}
-
 /*
  * The quota fields: draft-ietf-httpapi-ratelimit-headers' RateLimit-Policy
  * and RateLimit, and the X-RateLimit-* trio clients already know.  Reset
  * is in seconds, rounded up, so a client waiting that long finds quota.
  */
+/* Append s to the block being built; it never overruns. */
+static void
+th_put(char *buf, size_t cap, size_t *o, const char *s)
+{
+	size_t	 l = strlen(s);
+
+	if (*o + l >= cap)
+		return;
+	memcpy(buf + *o, s, l);
+	*o += l;
+}
+
 static void
 th_headers(struct mgw_request *r, const struct th_ctx *tc)
 {
-	char		 buf[256];
+	char		 buf[512], n[24];
+	size_t		 o = 0;
 	uint64_t	 reset_s = (tc->reset + 999) / 1000;
-	uint64_t	 per_s = (tc->period + 999) / 1000;
 
-	th_sf(buf, sizeof(buf), tc->policy, "\";q=", tc->limit, ";w=", per_s);
-	mgw_response_add_header(r, "RateLimit-Policy", buf);
-	th_sf(buf, sizeof(buf), tc->policy, "\";r=", tc->remaining, ";t=",
-	    reset_s);
-	mgw_response_add_header(r, "RateLimit", buf);
-	th_add_u64(r, "X-RateLimit-Limit", tc->limit);
-	th_add_u64(r, "X-RateLimit-Remaining", tc->remaining);
+	/*
+	 * One block of lines and one call: these fields go on every
+	 * accepted response, so they must cost little.
+	 */
+	memcpy(buf, tc->pol->h_fixed, tc->pol->h_fixedlen);
+	o = tc->pol->h_fixedlen;
+	memcpy(buf + o, tc->pol->h_rl, tc->pol->h_rllen);
+	o += tc->pol->h_rllen;
+	th_put(buf, sizeof(buf), &o, th_u64(n, tc->remaining));
+	th_put(buf, sizeof(buf), &o, ";t=");
+	th_put(buf, sizeof(buf), &o, th_u64(n, reset_s));
+	th_put(buf, sizeof(buf), &o, "\r\nX-RateLimit-Remaining: ");
+	th_put(buf, sizeof(buf), &o, th_u64(n, tc->remaining));
 	/* The moment of reset as Unix time: the window's end when fixed. */
-	th_add_u64(r, "X-RateLimit-Reset", (tc->now + tc->reset + 999) / 1000);
+	th_put(buf, sizeof(buf), &o, "\r\nX-RateLimit-Reset: ");
+	th_put(buf, sizeof(buf), &o, th_u64(n, (tc->now + tc->reset + 999) /
+	    1000));
+	th_put(buf, sizeof(buf), &o, "\r\n");
 	/*
 	 * The clock the decision was made at, not the one read before the
 	 * lock: another worker may have moved the key's clock past it.
 	 */
-	if (mgw_debug_hooks())
-		th_add_u64(r, "X-Mgw-Throttle-Time", tc->time);
+	if (mgw_debug_hooks()) {
+		th_put(buf, sizeof(buf), &o, "X-Mgw-Throttle-Time: ");
+		th_put(buf, sizeof(buf), &o, th_u64(n, tc->time));
+		th_put(buf, sizeof(buf), &o, "\r\n");
+	}
+	mgw_response_add_lines(r, buf, o);
 }
 
 static int
@@ -439,10 +454,9 @@ th_access(void *state, struct mgw_request *r)
 	tc->now = now;
 	tc->time = lv[decider].tl_time;
 	tc->denied = v == THROTTLE_DENY;
-	tc->policy = "";
-	for (pi = 0; (size_t)pi < st->npols; pi++)
-		if (&st->pols[pi].tp == lv[decider].tl_policy)
-			tc->policy = st->pols[pi].name;
+	/* tp is the first member: the level's policy is its th_pol. */
+	tc->pol = (const struct th_pol *)lv[decider].tl_policy;
+	tc->policy = tc->pol->name;
 	tc->limit = lv[decider].tl_limit;
 	tc->remaining = lv[decider].tl_remaining;
 	tc->reset = lv[decider].tl_reset;

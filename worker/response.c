@@ -86,7 +86,7 @@ response_common_size(struct request *r)
 
 	for (i = 0; i < r->r_nadd; i++)
 		n += r->r_add[i].namelen + r->r_add[i].valuelen + 4;
-	return (n);
+	return (n + r->r_lineslen);
 }
 
 /*
@@ -106,6 +106,8 @@ response_common_headers(struct request *r, struct hbuf *hb)
 	for (i = 0; i < r->r_nadd; i++)
 		hbuf_header(hb, r->r_add[i].name, r->r_add[i].namelen,
 		    r->r_add[i].value, r->r_add[i].valuelen);
+	if (r->r_lineslen > 0)
+		hbuf_add(hb, r->r_lines, r->r_lineslen);
 	if (c->c_close || r->r_resp_close)
 		hbuf_add(hb, "Connection: close\r\n", 19);
 	else if (r->r_minor == 0)

@@ -175,19 +175,27 @@ upstream_pending(struct request *r)
 	return (n);
 }
 
+/* Lengths kept beside the names: this runs for every request header. */
+#define HOP(s)	{ s, sizeof(s) - 1 }
+static const struct {
+	const char	*name;
+	size_t		 len;
+} upstream_hop[] = {
+	HOP("connection"), HOP("keep-alive"), HOP("proxy-connection"),
+	HOP("te"), HOP("trailer"), HOP("upgrade"), HOP("transfer-encoding"),
+	HOP("content-length"), HOP("expect"), HOP("host"),
+	HOP("x-forwarded-for"), HOP("x-forwarded-proto"),
+	HOP("x-forwarded-host"), { NULL, 0 }
+};
+
 static int
 upstream_hop_by_hop(const char *n, size_t len)
 {
-	static const char *const hop[] = {
-		"connection", "keep-alive", "proxy-connection", "te",
-		"trailer", "upgrade", "transfer-encoding", "content-length",
-		"expect", "host", "x-forwarded-for", "x-forwarded-proto",
-		"x-forwarded-host", NULL
-	};
 	int	 i;
 
-	for (i = 0; hop[i] != NULL; i++)
-		if (strlen(hop[i]) == len && strncasecmp(hop[i], n, len) == 0)
+	for (i = 0; upstream_hop[i].name != NULL; i++)
+		if (upstream_hop[i].len == len &&
+		    strncasecmp(upstream_hop[i].name, n, len) == 0)
 			return (1);
 	return (0);
 }

@@ -181,6 +181,8 @@ struct request {
 	int			 r_nset;
 	struct http_header	*r_add;		/* response headers added */
 	int			 r_nadd;
+	char			*r_lines;	/* header lines added, CRLF each */
+	size_t			 r_lineslen;
 	struct upstream_conn	*r_up;
 	struct evbuffer		*r_upbuf;	/* body staged until connected */
 	int			 r_up_queued;	/* whole request queued upstream */
