@@ -24,6 +24,7 @@
 #include "lib.h"
 #include "master.h"
 #include "throttle.h"
+#include "tests.h"
 
 /* Line 1 of most broken configurations: one valid listener. */
 #define LISTENER \
@@ -1788,7 +1789,6 @@ static CU_SuiteInfo test_suites[] = {
 int
 main(void)
 {
-	unsigned int	 failures;
 	char		**ep, name[256];
 	size_t		 n;
 
@@ -1805,17 +1805,5 @@ main(void)
 	}
 
 	log_init(1, 0);
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return (CU_get_error());
-	if (CU_register_suites(test_suites) != CUE_SUCCESS) {
-		fprintf(stderr, "%s\n", CU_get_error_msg());
-		CU_cleanup_registry();
-		return (1);
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures() +
-	    CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return (failures != 0 ? 1 : 0);
+	return (test_run(test_suites));
 }

@@ -14,6 +14,7 @@
 #include <CUnit/Basic.h>
 
 #include "worker.h"
+#include "tests.h"
 
 struct path_case {
 	const char	*in;
@@ -325,17 +326,5 @@ static CU_SuiteInfo path_suites[] = {
 int
 main(void)
 {
-	unsigned int	failures;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return (CU_get_error());
-	if (CU_register_suites(path_suites) != CUE_SUCCESS) {
-		CU_cleanup_registry();
-		return (CU_get_error());
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return (failures == 0 ? 0 : 1);
+	return (test_run(path_suites));
 }

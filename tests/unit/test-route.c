@@ -15,6 +15,7 @@
 
 #include "lib.h"
 #include "worker.h"
+#include "tests.h"
 
 #define M(x)		(1u << CONF_M_ ## x)
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
@@ -718,18 +719,6 @@ static CU_SuiteInfo route_suites[] = {
 int
 main(void)
 {
-	unsigned int	failures;
-
 	log_init(1, 0);
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return (CU_get_error());
-	if (CU_register_suites(route_suites) != CUE_SUCCESS) {
-		CU_cleanup_registry();
-		return (CU_get_error());
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return (failures == 0 ? 0 : 1);
+	return (test_run(route_suites));
 }

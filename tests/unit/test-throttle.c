@@ -28,6 +28,7 @@
 #include "lib.h"
 #include "shm.h"
 #include "throttle.h"
+#include "tests.h"
 
 #define TEST_WATCHDOG	60		/* seconds before a stuck child dies */
 #define TEST_NCHILD	4
@@ -1319,18 +1320,6 @@ static CU_SuiteInfo throttle_suites[] = {
 int
 main(void)
 {
-	unsigned int	 failures;
-
 	log_init(1, 0);
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return (CU_get_error());
-	if (CU_register_suites(throttle_suites) != CUE_SUCCESS) {
-		CU_cleanup_registry();
-		return (CU_get_error());
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failures = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return (failures == 0 ? 0 : 1);
+	return (test_run(throttle_suites));
 }
