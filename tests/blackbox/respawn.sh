@@ -68,9 +68,14 @@ for i in $(seq 1 50); do
 	    fail "request $i after the respawn failed"
 done
 ok "50 sequential requests after the respawn succeed"
+# Each client may lose the one request it had on the killed worker's
+# connection (a client can finish several requests between our count and
+# the kill, so its position is not known exactly); any second failure is
+# a request the gateway dropped after the respawn.
 for f in "$T"/load.[0-9]*; do
-	bad=$(tail -n +$((at_kill[$f] + 2)) "$f" | grep -v '^200 ' | head -n 5)
-	[ -z "$bad" ] || fail "requests failed after the kill: $bad"
+	bad=$(tail -n +$((at_kill[$f] + 1)) "$f" | grep -v '^200 ')
+	[ "$(printf '%s' "$bad" | grep -c .)" -le 1 ] ||
+	    fail "requests failed after the kill: $(printf '%s\n' "$bad" | head -n 5)"
 done
 nfail=$(load_failed)
 [ "$nfail" -le 2 ] || fail "$nfail requests failed, more than the 2 in flight:

@@ -345,7 +345,7 @@ test_full(void)
 	CU_ASSERT_EQUAL(ep->ep_production[1].u_sslen,
 	    sizeof(struct sockaddr_in6));
 	CU_ASSERT_EQUAL_FATAL(ep->ep_nsandbox, 1);
-	CU_ASSERT_STRING_EQUAL(ep->ep_sandbox[0].u_host, "localhost");
+	CU_ASSERT_STRING_EQUAL(ep->ep_sandbox[0].u_host, "127.0.0.1");
 	CU_ASSERT_STRING_EQUAL(ep->ep_sandbox[0].u_prefix, "");
 	CU_ASSERT_EQUAL(test_port(&ep->ep_sandbox[0].u_ss), 80);
 	CU_ASSERT_EQUAL(ep->ep_connect_timeout, 2000);
