@@ -4,8 +4,8 @@
 # are tolerated), carry no unsubstituted @PLACEHOLDER@, and mgwctl's usage
 # message names every command that mgwctl(8) documents.
 #
-# Lints the pages make generated in $top_builddir/man; if they have not
-# been generated, makes them from the .in files with sed, as make would.
+# Lints the pages of $top_srcdir/man with their paths substituted, as
+# make install leaves them.
 # Exit 0 pass, 1 fail, 77 skip (no mandoc), 99 hard error (automake).
 
 top_srcdir=${top_srcdir:-.}
@@ -22,29 +22,21 @@ trap 'rm -rf "$tmp"' EXIT
 
 fail=0
 
-# Find each page, or generate it from its .in file.
-mandir="$top_builddir/man"
+# The pages in the tree carry @PLACEHOLDER@ paths that make install fills
+# in; lint them as installed, with the paths substituted.
+mandir="$tmp"
 for p in "${PAGES[@]}"; do
-	[ -f "$mandir/$p" ] && continue
-	mandir="$tmp"
-	break
+	if [ ! -f "$top_srcdir/man/$p" ]; then
+		echo "man.sh: $top_srcdir/man/$p not found"
+		exit 99
+	fi
+	sed -e 's|@SYSCONFDIR[@]|/usr/local/etc|g' \
+	    -e 's|@SBINDIR[@]|/usr/local/sbin|g' \
+	    -e 's|@RUNSTATEDIR[@]|/usr/local/var/run|g' \
+	    -e 's|@LOCALSTATEDIR[@]|/usr/local/var|g' \
+	    "$top_srcdir/man/$p" > "$tmp/$p" || exit 99
 done
-if [ "$mandir" = "$tmp" ]; then
-	for p in "${PAGES[@]}"; do
-		if [ ! -f "$top_srcdir/man/$p.in" ]; then
-			echo "man.sh: $top_srcdir/man/$p.in not found"
-			exit 99
-		fi
-		sed -e 's|@SYSCONFDIR[@]|/usr/local/etc|g' \
-		    -e 's|@SBINDIR[@]|/usr/local/sbin|g' \
-		    -e 's|@RUNSTATEDIR[@]|/usr/local/var/run|g' \
-		    -e 's|@LOCALSTATEDIR[@]|/usr/local/var|g' \
-		    "$top_srcdir/man/$p.in" > "$tmp/$p" || exit 99
-	done
-	echo "man.sh: linting pages generated from $top_srcdir/man/*.in"
-else
-	echo "man.sh: linting pages in $mandir"
-fi
+echo "man.sh: linting $top_srcdir/man/* with the paths substituted"
 
 # Lint the three pages in one run, so that their cross-references resolve
 # among themselves.  mandoc's exit status also counts STYLE notes, so
