@@ -30,7 +30,6 @@
 #include "shm.h"
 #include "tests.h"
 
-#define TEST_WATCHDOG	60	/* seconds before a stuck child dies */
 #define TEST_NCHILD	4
 #define TEST_LOOPS	100000	/* lock increments per child */
 #define TEST_SLAB_HDR	16	/* slab block header, shm-slab.c */
@@ -76,38 +75,6 @@ test_zone(const char *name, size_t size, uint32_t layout)
 	CU_ASSERT_PTR_NULL(cause);
 	free(cause);
 	return (z);
-}
-
-/* Children get a watchdog; stdout is flushed so nothing prints twice. */
-static pid_t
-test_fork(void)
-{
-	pid_t	 pid;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	CU_ASSERT_FATAL(pid != -1);
-	if (pid == 0)
-		alarm(TEST_WATCHDOG);
-	return (pid);
-}
-
-/* Reap pid: its exit status, or 128 + signal if a signal killed it. */
-static int
-test_wait(pid_t pid)
-{
-	int	 status;
-
-	while (waitpid(pid, &status, 0) == -1) {
-		if (errno != EINTR)
-			return (-1);
-	}
-	if (WIFEXITED(status))
-		return (WEXITSTATUS(status));
-	if (WIFSIGNALED(status))
-		return (128 + WTERMSIG(status));
-	return (-1);
 }
 
 /* msync() fails with ENOMEM on a range that is not mapped. */

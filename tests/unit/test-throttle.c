@@ -30,7 +30,6 @@
 #include "throttle.h"
 #include "tests.h"
 
-#define TEST_WATCHDOG	60		/* seconds before a stuck child dies */
 #define TEST_NCHILD	4
 #define TEST_BASE	UINT64_C(1700000000000)	/* ms, aligned to 1s */
 #define TEST_ZONE	(1024 * 1024)	/* bytes */
@@ -147,37 +146,6 @@ test_rand(void)
 	test_rng ^= test_rng << 25;
 	test_rng ^= test_rng >> 27;
 	return (test_rng * UINT64_C(2685821657736338717));
-}
-
-static pid_t
-test_fork(void)
-{
-	pid_t	 pid;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	CU_ASSERT_FATAL(pid != -1);
-	if (pid == 0)
-		alarm(TEST_WATCHDOG);
-	return (pid);
-}
-
-/* Reap pid: its exit status, or 128 + signal. */
-static int
-test_wait(pid_t pid)
-{
-	int	 status;
-
-	while (waitpid(pid, &status, 0) == -1) {
-		if (errno != EINTR)
-			return (-1);
-	}
-	if (WIFEXITED(status))
-		return (WEXITSTATUS(status));
-	if (WIFSIGNALED(status))
-		return (128 + WTERMSIG(status));
-	return (-1);
 }
 
 static void
