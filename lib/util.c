@@ -15,7 +15,7 @@
 
 static int	util_parse_number(const char **, uint64_t *);
 static int	util_mul(uint64_t, uint64_t, uint64_t *);
-static size_t	util_utf8_len(unsigned char);
+static size_t	util_utf8_valid(const unsigned char *, size_t);
 
 /* Read the decimal digits at *sp, advancing it; -1 on none or overflow. */
 static int
@@ -146,23 +146,49 @@ util_set_cloexec(int fd)
 	return (fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == -1 ? -1 : 0);
 }
 
-/* Bytes in the UTF-8 sequence a lead byte starts; 1 for stray bytes. */
+/*
+ * Length of the well-formed UTF-8 sequence at p (at most n bytes): 1 to
+ * 4, or 0 when it is not one (a stray continuation byte, an overlong
+ * form, a surrogate, beyond U+10FFFF, or cut short), per RFC 3629.
+ */
 static size_t
-util_utf8_len(unsigned char c)
+util_utf8_valid(const unsigned char *p, size_t n)
 {
-	if (c >= 0xf0 && c <= 0xf7)
-		return (4);
-	if (c >= 0xe0)
-		return (3);
-	if (c >= 0xc0)
-		return (2);
-	return (1);
+	unsigned char	 lo = 0x80, hi = 0xbf;
+	size_t		 need, k;
+
+	if (p[0] < 0x80)
+		return (1);
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		need = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		need = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;	/* overlong */
+		else if (p[0] == 0xed)
+			hi = 0x9f;	/* surrogates */
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		need = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;	/* overlong */
+		else if (p[0] == 0xf4)
+			hi = 0x8f;	/* above U+10FFFF */
+	} else
+		return (0);
+	if (n < need || p[1] < lo || p[1] > hi)
+		return (0);
+	for (k = 2; k < need; k++)
+		if (p[k] < 0x80 || p[k] > 0xbf)
+			return (0);
+	return (need);
 }
 
 /*
  * Write s (len bytes) into buf (size bytes) as a JSON string literal,
- * quotes included: '"' and '\\' are escaped, control bytes become \uXXXX
- * and other bytes, UTF-8 included, pass through.  When it does not fit,
+ * quotes included: '"' and '\\' are escaped, control bytes become \uXXXX,
+ * well-formed UTF-8 passes through and every byte that is not part of a
+ * well-formed sequence becomes \ufffd, so the literal is valid JSON (and
+ * UTF-8) whatever bytes a client sent.  When it does not fit,
  * the string is cut before an escape or a multibyte sequence that would
  * not fit whole, so the result is still a closed, valid literal.  buf is
  * always NUL-terminated when size > 0; returns the length written
@@ -190,10 +216,10 @@ util_json_escape(char *buf, size_t size, const char *s, size_t len)
 		else if (p[i] < 0x20)
 			out = 6;
 		else if (p[i] >= 0x80) {
-			in = util_utf8_len(p[i]);
-			if (in > len - i)
-				in = len - i;
-			out = in;
+			in = util_utf8_valid(p + i, len - i);
+			out = in == 0 ? 6 : in;
+			if (in == 0)
+				in = 1;
 		} else
 			out = 1;
 		/* Room for this piece, the closing quote and the NUL. */
@@ -202,6 +228,9 @@ util_json_escape(char *buf, size_t size, const char *s, size_t len)
 		if (p[i] == '"' || p[i] == '\\') {
 			buf[o++] = '\\';
 			buf[o++] = (char)p[i];
+		} else if (out == 6 && p[i] >= 0x80) {
+			memcpy(buf + o, "\\ufffd", 6);
+			o += 6;
 		} else if (p[i] < 0x20) {
 			buf[o++] = '\\';
 			buf[o++] = 'u';

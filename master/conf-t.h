@@ -26,6 +26,14 @@ struct conf_listener {
 	socklen_t		 l_sslen;
 	int			 l_admin;	/* /health /status only */
 	int			 l_backlog;	/* listen(2) backlog */
+	char			*l_access_log;	/* NULL: the gateway's */
+	char			*l_access_log_format;	/* NULL: the gateway's */
+	int			 l_log_format;	/* enum conf_log_format, resolved */
+};
+
+enum conf_log_format {
+	CONF_LOGF_COMBINED = 0,
+	CONF_LOGF_JSON
 };
 
 struct conf_header {
@@ -46,6 +54,7 @@ struct conf_url {
 	struct sockaddr_storage	 u_ss;
 	socklen_t		 u_sslen;
 	size_t			 u_pool;	/* worker pool index, set by master */
+	uint32_t		 u_metrics;	/* metrics series, set by master */
 };
 
 struct conf_endpoints {
@@ -125,6 +134,7 @@ struct conf_api {
 	struct conf_resource	*a_resources;	/* none: every path, every method */
 	size_t			 a_nresources;
 	int			 a_index;	/* position in conf->c_apis */
+	uint32_t		 a_metrics;	/* metrics series, set by master */
 };
 
 struct conf_limits {
@@ -145,6 +155,7 @@ struct conf_gateway {
 	char			*control_socket;
 	char			*error_log;	/* path, "stderr" or "syslog" */
 	char			*access_log;	/* path or "off" */
+	char			*access_log_format;	/* "combined" or "json" */
 	uint64_t		 drain_timeout;	/* ms */
 	char			**trusted_proxies;	/* CIDRs as written */
 	size_t			 ntrusted_proxies;
@@ -161,6 +172,26 @@ struct conf_shm {
 	uint64_t		 size;		/* bytes for the general zone */
 };
 
+/* analytics: { ... }: usage events as JSON lines (plugins/analytics.c) */
+struct conf_analytics {
+	int			 an_enabled;
+	char			*an_directory;
+	uint64_t		 an_flush_interval;	/* ms */
+	uint64_t		 an_buffer_size;	/* bytes per worker */
+	uint64_t		 an_rotate_size;	/* bytes */
+	uint64_t		 an_rotate_interval;	/* ms, 0 = size only */
+	int			 an_compress;	/* gzip completed files */
+	uint32_t		 an_max_files;	/* completed files kept, 0 = all */
+	uint64_t		 an_max_age;	/* ms, 0 = forever */
+};
+
+/* metrics: { ... }: Prometheus series, fixed at load (shm/metrics.c) */
+struct conf_metrics {
+	int			 m_enabled;
+	uint32_t		 m_max_apis;	/* API series in the zone */
+	uint32_t		 m_max_endpoints;	/* endpoint series */
+};
+
 struct mgw_conf {
 	char			*c_file;	/* path it was loaded from */
 	struct conf_gateway	 c_gateway;
@@ -175,6 +206,8 @@ struct mgw_conf {
 	struct conf_consumer	*c_consumers;
 	size_t			 c_nconsumers;
 	struct conf_throttling	 c_throttling;
+	struct conf_analytics	 c_analytics;
+	struct conf_metrics	 c_metrics;
 	char			**c_overrides;	/* "MGW_X=v" applied, for -n */
 	size_t			 c_noverrides;
 };

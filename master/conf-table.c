@@ -51,6 +51,10 @@ static const struct conf_opt conf_table_gateway[] = {
 	  "access log path, or \"off\"",
 	  offsetof(struct conf_gateway, access_log), 0, 0, NULL, 0,
 	  CONF_CHK_NONE },
+	{ "access_log_format", CONF_T_STRING, 0, 0, "combined",
+	  "\"combined\" (nginx's) or \"json\" (one object per line)",
+	  offsetof(struct conf_gateway, access_log_format), 0, 0, NULL, 0,
+	  CONF_CHK_LOG_FORMAT },
 	{ "drain_timeout", CONF_T_DURATION, 0, MS_DAY, "30s",
 	  "how long old workers may finish in-flight requests on reload",
 	  offsetof(struct conf_gateway, drain_timeout), 0, 0, NULL, 0,
@@ -80,6 +84,14 @@ static const struct conf_opt conf_table_listener[] = {
 	  "listen(2) backlog",
 	  offsetof(struct conf_listener, l_backlog), 0, 0, NULL, 0,
 	  CONF_CHK_NONE },
+	{ "access_log", CONF_T_STRING, 0, 0, NULL,
+	  "this listener's access log path or \"off\"; unset: the gateway's",
+	  offsetof(struct conf_listener, l_access_log), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "access_log_format", CONF_T_STRING, 0, 0, NULL,
+	  "\"combined\" or \"json\"; unset: the gateway's",
+	  offsetof(struct conf_listener, l_access_log_format), 0, 0, NULL, 0,
+	  CONF_CHK_LOG_FORMAT },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
 };
 
@@ -300,6 +312,62 @@ static const struct conf_opt conf_table_consumer[] = {
 	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
 };
 
+static const struct conf_opt conf_table_analytics[] = {
+	{ "enabled", CONF_T_BOOL, 0, 1, "false",
+	  "write one usage event per request",
+	  offsetof(struct conf_analytics, an_enabled), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "directory", CONF_T_STRING, 0, 0, LOCALSTATEDIR "/log/mgw/analytics",
+	  "where event files are written and completed",
+	  offsetof(struct conf_analytics, an_directory), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "flush_interval", CONF_T_DURATION, 10, 60 * MS_SEC, "1s",
+	  "longest time an event waits in a worker's buffer",
+	  offsetof(struct conf_analytics, an_flush_interval), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "buffer_size", CONF_T_SIZE, 4 * KB, 16 * MB, "64k",
+	  "events buffered per worker before a write",
+	  offsetof(struct conf_analytics, an_buffer_size), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "rotate_size", CONF_T_SIZE, 64 * KB, 64 * GB, "10m",
+	  "a file is completed when it reaches this size",
+	  offsetof(struct conf_analytics, an_rotate_size), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "rotate_interval", CONF_T_DURATION, 0, MS_DAY, "1h",
+	  "a non-empty file is completed after this long; 0: by size only",
+	  offsetof(struct conf_analytics, an_rotate_interval), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "compress", CONF_T_BOOL, 0, 1, "false",
+	  "gzip completed files",
+	  offsetof(struct conf_analytics, an_compress), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "max_files", CONF_T_UINT, 0, 1000000, "0",
+	  "completed files kept, oldest removed first; 0 keeps all",
+	  offsetof(struct conf_analytics, an_max_files), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "max_age", CONF_T_DURATION, 0, 3660 * MS_DAY, "0s",
+	  "completed files older than this are removed; 0 keeps them",
+	  offsetof(struct conf_analytics, an_max_age), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
+};
+
+static const struct conf_opt conf_table_metrics[] = {
+	{ "enabled", CONF_T_BOOL, 0, 1, "true",
+	  "count per-API metrics for /metrics and the status page",
+	  offsetof(struct conf_metrics, m_enabled), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "max_apis", CONF_T_UINT, 1, 65536, "256",
+	  "API series kept in shared memory; more APIs share one series",
+	  offsetof(struct conf_metrics, m_max_apis), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "max_endpoints", CONF_T_UINT, 1, 65536, "256",
+	  "upstream endpoint series kept in shared memory",
+	  offsetof(struct conf_metrics, m_max_endpoints), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
+};
+
 const struct conf_opt conf_table[] = {
 	{ "gateway", CONF_T_GROUP, 0, 0, NULL,
 	  "process-wide settings",
@@ -346,5 +414,13 @@ const struct conf_opt conf_table[] = {
 	  offsetof(struct mgw_conf, c_napis),
 	  sizeof(struct conf_api), conf_table_api, 0,
 	  CONF_CHK_API },
+	{ "analytics", CONF_T_GROUP, 0, 0, NULL,
+	  "usage events for metering",
+	  offsetof(struct mgw_conf, c_analytics), 0, 0, conf_table_analytics,
+	  0, CONF_CHK_NONE },
+	{ "metrics", CONF_T_GROUP, 0, 0, NULL,
+	  "Prometheus metrics and the status page",
+	  offsetof(struct mgw_conf, c_metrics), 0, 0, conf_table_metrics,
+	  0, CONF_CHK_NONE },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
 };

@@ -15,8 +15,10 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <netdb.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -121,6 +123,7 @@ static void	conf_strs_free(struct conf_strs *);
 static int	conf_range(struct conf_ctx *, struct conf_val *, uint64_t,
 		    const char *);
 static void	conf_fmt(const struct conf_opt *, uint64_t, char *, size_t);
+static int	conf_log_format(const char *);
 static int	conf_check_value(struct conf_ctx *, struct conf_val *,
 		    void *);
 static void	conf_check_group(struct conf_ctx *, const struct conf_opt *,
@@ -1087,6 +1090,19 @@ conf_strs_free(struct conf_strs *ss)
 	memset(ss, 0, sizeof(*ss));
 }
 
+/* "combined" or "json" to enum conf_log_format; -1 otherwise or NULL. */
+static int
+conf_log_format(const char *s)
+{
+	if (s == NULL)
+		return (-1);
+	if (strcmp(s, "combined") == 0)
+		return (CONF_LOGF_COMBINED);
+	if (strcmp(s, "json") == 0)
+		return (CONF_LOGF_JSON);
+	return (-1);
+}
+
 /* Checks that need more than the value's type and range. */
 static int
 conf_check_value(struct conf_ctx *cx, struct conf_val *v, void *obj)
@@ -1186,6 +1202,14 @@ conf_check_value(struct conf_ctx *cx, struct conf_val *v, void *obj)
 			error = -1;
 		}
 		break;
+	case CONF_CHK_LOG_FORMAT:
+		s = *CONF_FIELD(obj, t->t_off, char *);
+		if (conf_log_format(s) == -1) {
+			conf_verror(cx, v, "unknown access log format '%s' "
+			    "(combined or json)", s);
+			error = -1;
+		}
+		break;
 	default:
 		break;
 	}
@@ -1205,12 +1229,20 @@ conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
 	struct conf_resource	*r;
 	struct conf_endpoints	*ep;
 	struct conf_consumer	*cs;
+	const char		*fmt;
 	size_t			 j;
 	int			 prod, mock;
 
 	switch (t->t_check) {
 	case CONF_CHK_LISTENER:
 		l = items;
+		/* The gateway group is walked before the listeners. */
+		fmt = l[i].l_access_log_format != NULL ?
+		    l[i].l_access_log_format :
+		    cx->cx_conf->c_gateway.access_log_format;
+		l[i].l_log_format = conf_log_format(fmt);
+		if (l[i].l_log_format == -1)
+			l[i].l_log_format = CONF_LOGF_COMBINED;
 		for (j = 0; j < i && l[i].l_name != NULL; j++) {
 			if (l[j].l_name == NULL ||
 			    strcmp(l[i].l_name, l[j].l_name) != 0)
@@ -2017,5 +2049,33 @@ conf_cidr_match(const struct conf_cidr *list, size_t n,
 			continue;
 		return (1);
 	}
+	return (0);
+}
+
+/*
+ * Who the workers run as once they drop privileges (the rule of
+ * worker_drop_privileges()): gateway.user, else "nobody", and
+ * gateway.group if set.  For the master and plugins' conf hooks, which
+ * hand files and directories to them.  -1 when nothing is handed over:
+ * not root, workers kept as root, or an unknown user.
+ */
+int
+conf_worker_ids(const struct mgw_conf *conf, uid_t *uid, gid_t *gid)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+	const char	*user = conf->c_gateway.user;
+
+	if (geteuid() != 0)
+		return (-1);
+	if (user == NULL)
+		user = "nobody";
+	if (strcmp(user, "root") == 0 || (pw = getpwnam(user)) == NULL)
+		return (-1);
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	if (conf->c_gateway.group != NULL &&
+	    (gr = getgrnam(conf->c_gateway.group)) != NULL)
+		*gid = gr->gr_gid;
 	return (0);
 }

@@ -26,6 +26,7 @@
 #include "lib.h"
 #include "ctl-msg.h"
 #include "master.h"
+#include "metrics.h"
 #include "shm.h"
 #include "worker.h"
 #include "throttle.h"
@@ -51,6 +52,7 @@ static struct {
 	int			 drain_gen;	/* below this: draining */
 	int			 stopping;	/* 1 graceful, 2 fast */
 	struct event		*stop_timer;
+	struct event		*sample_timer;	/* status page window */
 	int			*fails;		/* per worker index */
 	int			 nfails;
 	uint32_t		 reloads;
@@ -65,7 +67,8 @@ static void	master_respawn_cb(evutil_socket_t, short, void *);
 static void	master_drain_timer_cb(evutil_socket_t, short, void *);
 static void	master_reload_timer_cb(evutil_socket_t, short, void *);
 static void	master_stop_timer_cb(evutil_socket_t, short, void *);
-static int	master_shm(const struct mgw_conf *, char **);
+static int	master_shm(struct mgw_conf *, char **);
+static void	master_sample_cb(evutil_socket_t, short, void *);
 static void	master_reload_fail(const char *);
 static void	master_prepare_files(const struct mgw_conf *);
 
@@ -166,9 +169,11 @@ generation_free(struct generation *g)
  * so an abandoned reload leaves the running generation's zones alone.
  */
 static int
-master_shm(const struct mgw_conf *conf, char **cause)
+master_shm(struct mgw_conf *conf, char **cause)
 {
 	if (stats_init(cause) == -1)
+		return (-1);
+	if (metrics_conf(conf, cause) == -1)
 		return (-1);
 	if (shm_zone_add("general", conf->c_shm.size, 1, cause) == NULL)
 		return (-1);
@@ -211,28 +216,6 @@ master_pidfile(const char *path, char **cause)
 	return (0);
 }
 
-/* Who the workers run as, for the files they must reopen themselves. */
-static int
-master_worker_ids(const struct mgw_conf *conf, uid_t *uid, gid_t *gid)
-{
-	struct passwd	*pw;
-	struct group	*gr;
-	const char	*user = conf->c_gateway.user;
-
-	if (geteuid() != 0)
-		return (-1);
-	if (user == NULL)
-		user = "nobody";
-	if (strcmp(user, "root") == 0 || (pw = getpwnam(user)) == NULL)
-		return (-1);
-	*uid = pw->pw_uid;
-	*gid = pw->pw_gid;
-	if (conf->c_gateway.group != NULL &&
-	    (gr = getgrnam(conf->c_gateway.group)) != NULL)
-		*gid = gr->gr_gid;
-	return (0);
-}
-
 /*
  * Create the log files the workers write and hand them to the worker
  * user, so workers can reopen them after logrotate (nginx does the same).
@@ -240,28 +223,33 @@ master_worker_ids(const struct mgw_conf *conf, uid_t *uid, gid_t *gid)
 static void
 master_prepare_files(const struct mgw_conf *conf)
 {
-	const char	*files[2];
+	const char	*f;
 	uid_t		 uid;
 	gid_t		 gid;
-	int		 i, fd;
+	size_t		 i, n;
+	int		 fd;
 
-	if (master_worker_ids(conf, &uid, &gid) == -1)
+	if (conf_worker_ids(conf, &uid, &gid) == -1)
 		return;
-	files[0] = conf->c_gateway.access_log;
-	files[1] = conf->c_gateway.error_log;
-	for (i = 0; i < 2; i++) {
-		if (files[i] == NULL || strcmp(files[i], "off") == 0 ||
-		    strcmp(files[i], "stderr") == 0 ||
-		    strcmp(files[i], "syslog") == 0)
+	/* The error log, the gateway's access log, each listener's. */
+	n = 2 + conf->c_nlisteners;
+	for (i = 0; i < n; i++) {
+		if (i == 0) {
+			if (m.debug)
+				continue;
+			f = conf->c_gateway.error_log;
+		} else if (i == 1)
+			f = conf->c_gateway.access_log;
+		else
+			f = conf->c_listeners[i - 2].l_access_log;
+		if (f == NULL || strcmp(f, "off") == 0 ||
+		    strcmp(f, "stderr") == 0 || strcmp(f, "syslog") == 0)
 			continue;
-		if (i == 1 && m.debug)
-			continue;
-		fd = open(files[i], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-		    0640);
+		fd = open(f, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 		if (fd == -1)
 			continue;
 		if (fchown(fd, uid, gid) == -1)
-			log_warn("chown %s", files[i]);
+			log_warn("chown %s", f);
 		close(fd);
 	}
 }
@@ -343,6 +331,7 @@ master_worker_ready(struct worker *w)
 	tv.tv_usec = (m.cur->g_conf->c_gateway.drain_timeout % 1000) * 1000;
 	evtimer_add(m.drain_timer, &tv);
 	m.reloads++;
+	metrics_reload_done();
 	generation_free(old);
 	log_info("reload: generation %d active with %d workers",
 	    m.cur->g_num, m.cur->g_conf->c_gateway.workers);
@@ -515,6 +504,7 @@ master_respawn_cb(evutil_socket_t fd, short ev, void *arg)
 
 	if (!m.stopping && m.cur != NULL && rs->gen == m.cur->g_num) {
 		m.respawns++;
+		metrics_restart_done();
 		if (worker_spawn(m.cur, rs->index, &m.ls, &cause) == NULL) {
 			log_warnx("cannot respawn worker: %s", cause);
 			free(cause);
@@ -522,6 +512,18 @@ master_respawn_cb(evutil_socket_t fd, short ev, void *arg)
 	}
 	event_free(rs->ev);
 	free(rs);
+}
+
+/*
+ * Once a second: a sample of every API's counters for the status page's
+ * rolling window.  Cheap (a sum over a few slots per API), and done once
+ * here rather than by every worker that serves /status.
+ */
+static void
+master_sample_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	if (m.cur != NULL)
+		metrics_status_sample(m.cur->g_conf);
 }
 
 /* Stop: graceful drains every worker, fast terminates them. */
@@ -603,10 +605,8 @@ master_totals(char **out)
 char *
 master_stats(void)
 {
-	char	*s;
-
-	master_totals(&s);
-	return (s);
+	/* The same numbers as /status, from the same window. */
+	return (metrics_status_text(m.cur->g_conf));
 }
 
 int
@@ -766,7 +766,7 @@ master_run(const char *file, int debug, int verbose)
 	struct event		*sev[8];
 	char			*cause = NULL;
 	int			 i, notify = -1;
-	const struct mgw_conf	*conf;
+	struct mgw_conf		*conf;
 
 	/* The daemon runs in "/", so remember where the file really is. */
 	if ((m.file = realpath(file, NULL)) == NULL) {
@@ -822,6 +822,16 @@ master_run(const char *file, int debug, int verbose)
 	m.reload_timer = evtimer_new(master_base, master_reload_timer_cb, NULL);
 	m.drain_timer = evtimer_new(master_base, master_drain_timer_cb, NULL);
 	m.stop_timer = evtimer_new(master_base, master_stop_timer_cb, NULL);
+	m.sample_timer = event_new(master_base, -1, EV_PERSIST,
+	    master_sample_cb, NULL);
+	if (m.reload_timer == NULL || m.drain_timer == NULL ||
+	    m.stop_timer == NULL || m.sample_timer == NULL)
+		master_startup_fail(notify, "evtimer_new failed");
+	{
+		struct timeval	 one = { 1, 0 };
+
+		evtimer_add(m.sample_timer, &one);
+	}
 	m.nfails = conf->c_gateway.workers;
 	m.fails = xcalloc(m.nfails + 1, sizeof(int));
 	master_prepare_files(conf);
@@ -845,6 +855,7 @@ master_run(const char *file, int debug, int verbose)
 	event_free(m.reload_timer);
 	event_free(m.drain_timer);
 	event_free(m.stop_timer);
+	event_free(m.sample_timer);
 	generation_free(m.cur);
 	free(m.fails);
 	shm_zone_freeall();

@@ -24,6 +24,7 @@ const char *conf_method_name(enum conf_method);
 int	conf_method_parse(const char *, size_t);	/* -1 if unknown */
 int	conf_cidr_match(const struct conf_cidr *, size_t,
 	    const struct sockaddr *);
+int	conf_worker_ids(const struct mgw_conf *, uid_t *, gid_t *);
 
 /* conf-table.c */
 /*
@@ -66,7 +67,8 @@ enum conf_check {
 	CONF_CHK_POLICY_REF,	/* names a configured or built-in policy */
 	CONF_CHK_HEADER_NAME,	/* an HTTP header name (RFC 9110 token) */
 	CONF_CHK_POLICY,	/* item: unique name, algorithm limits */
-	CONF_CHK_CONSUMER	/* item: unique name */
+	CONF_CHK_CONSUMER,	/* item: unique name */
+	CONF_CHK_LOG_FORMAT	/* "combined" or "json" */
 };
 #define CONF_F_REQUIRED	0x1	/* error if absent */
 #define CONF_F_NONEMPTY	0x2	/* list or array: at least one item */

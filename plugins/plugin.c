@@ -177,6 +177,26 @@ plugin_run_reopen(void)
 			    ps->ps_inst[i].pi_state);
 }
 
+/*
+ * The worker is about to exit: let plugins flush.  Runs once; a second
+ * call (a fast stop during a drain) does nothing.
+ */
+void
+plugin_run_exit(void)
+{
+	static int		 done;
+	struct plugin_set	*ps = wenv->we_plugins;
+	size_t			 i;
+
+	if (done)
+		return;
+	done = 1;
+	for (i = 0; i < ps->ps_n; i++)
+		if (ps->ps_inst[i].pi_plugin->exit_worker != NULL)
+			ps->ps_inst[i].pi_plugin->exit_worker(
+			    ps->ps_inst[i].pi_state);
+}
+
 /* The accessors of plugin.h. */
 
 const char *
@@ -520,4 +540,97 @@ mgw_respond_error(struct mgw_request *mr, int status, const char *code,
 {
 	response_error((struct request *)mr, status, code, msg);
 	return (MGW_DONE);
+}
+
+struct event_base *
+mgw_event_base(void)
+{
+	return (wenv != NULL ? wenv->we_base : NULL);
+}
+
+const char *
+mgw_request_api_version(struct mgw_request *mr)
+{
+	struct request	*r = (struct request *)mr;
+
+	return (r->r_route.rm_api != NULL ? r->r_route.rm_api->a_version :
+	    NULL);
+}
+
+const char *
+mgw_request_resource_path(struct mgw_request *mr)
+{
+	struct request	*r = (struct request *)mr;
+
+	return (r->r_route.rm_resource != NULL ?
+	    r->r_route.rm_resource->r_path : NULL);
+}
+
+int
+mgw_request_listener(struct mgw_request *mr)
+{
+	return (((struct request *)mr)->r_conn->c_listener);
+}
+
+const char *
+mgw_request_user_agent(struct mgw_request *mr, size_t *len)
+{
+	return (mgw_request_header(mr, "User-Agent", len));
+}
+
+uint64_t
+mgw_request_upstream_us(struct mgw_request *mr)
+{
+	struct request	*r = (struct request *)mr;
+	uint64_t	 end;
+
+	if (r->r_up_start_us == 0)
+		return (0);
+	end = r->r_up_end_us != 0 ? r->r_up_end_us :
+	    r->r_end_us != 0 ? r->r_end_us : http_now_us();
+	return (end > r->r_up_start_us ? end - r->r_up_start_us : 0);
+}
+
+const char *
+mgw_request_error_code(struct mgw_request *mr)
+{
+	return (((struct request *)mr)->r_err_code);
+}
+
+void
+mgw_request_set_reason(struct mgw_request *mr, const char *reason)
+{
+	((struct request *)mr)->r_reason = reason;
+}
+
+const char *
+mgw_request_reason(struct mgw_request *mr)
+{
+	return (((struct request *)mr)->r_reason);
+}
+
+void
+mgw_request_set_tier(struct mgw_request *mr, const char *tier)
+{
+	((struct request *)mr)->r_tier = tier;
+}
+
+const char *
+mgw_request_tier(struct mgw_request *mr)
+{
+	return (((struct request *)mr)->r_tier);
+}
+
+void
+mgw_request_set_key_type(struct mgw_request *mr, const char *type)
+{
+	((struct request *)mr)->r_key_type = type;
+}
+
+const char *
+mgw_request_key_type(struct mgw_request *mr)
+{
+	struct request	*r = (struct request *)mr;
+
+	return (r->r_key_type != NULL ? r->r_key_type : "PRODUCTION");
 }

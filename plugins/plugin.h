@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MGW_PLUGIN_API	1	/* bump on any change to this file */
+#define MGW_PLUGIN_API	2	/* bump on any change to this file */
 
 /* What a hook returns. */
 enum mgw_status {
@@ -22,6 +22,7 @@ enum mgw_status {
 };
 
 struct mgw_conf;		/* master/conf-t.h, read-only to plugins */
+struct event_base;		/* libevent: the worker's loop */
 struct mgw_request;		/* opaque, lives for one request */
 
 struct mgw_plugin {
@@ -54,6 +55,12 @@ struct mgw_plugin {
 	void	(*reopen)(void *state);
 	/* Master or worker: release the state of a generation. */
 	void	(*fini)(void *state);
+	/*
+	 * Worker, once, just before it exits: after draining (reload,
+	 * graceful stop, lost master) and on a fast stop.  Flush what is
+	 * buffered; the loop no longer runs.
+	 */
+	void	(*exit_worker)(void *state);
 };
 
 /*
@@ -116,6 +123,38 @@ void		*mgw_request_pool_alloc(struct mgw_request *, size_t);
  */
 int		 mgw_respond_error(struct mgw_request *, int, const char *,
 		    const char *);
+/*
+ * The worker's event loop, for plugins that need timers (init_worker and
+ * later).  NULL in the master.
+ */
+struct event_base *mgw_event_base(void);
+/* The matched API's version and resource template; NULL if none. */
+const char	*mgw_request_api_version(struct mgw_request *);
+const char	*mgw_request_resource_path(struct mgw_request *);
+/* Index of the listener that accepted the request in conf->c_listeners. */
+int		 mgw_request_listener(struct mgw_request *);
+const char	*mgw_request_user_agent(struct mgw_request *, size_t *);
+/*
+ * Time spent on the upstream, from the first connect attempt to the end
+ * of its response, in microseconds; 0 when none was contacted.
+ */
+uint64_t	 mgw_request_upstream_us(struct mgw_request *);
+/* The gateway error code the request was answered with, or NULL. */
+const char	*mgw_request_error_code(struct mgw_request *);
+/*
+ * A short reason refining the error code, from a small fixed set (the
+ * throttling level that refused, an authentication failure cause): it
+ * becomes a metrics label, so never put request data in it.  The string
+ * must outlive the request (a literal).  NULL if none.
+ */
+void		 mgw_request_set_reason(struct mgw_request *, const char *);
+const char	*mgw_request_reason(struct mgw_request *);
+/* The consumer's throttling tier, set by the throttle plugin; NULL none. */
+void		 mgw_request_set_tier(struct mgw_request *, const char *);
+const char	*mgw_request_tier(struct mgw_request *);
+/* "PRODUCTION" (default) or "SANDBOX", set by authentication. */
+void		 mgw_request_set_key_type(struct mgw_request *, const char *);
+const char	*mgw_request_key_type(struct mgw_request *);
 /* Resume a request suspended by MGW_AGAIN, with that hook's verdict. */
 void		 mgw_request_resume(struct mgw_request *, int);
 

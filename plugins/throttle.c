@@ -399,6 +399,10 @@ th_access(void *state, struct mgw_request *r)
 	}
 	if (cname != NULL)
 		cs = th_consumer_find(st, cname);
+	/* Name the caller for the access log and analytics too. */
+	if (cs != NULL && mgw_request_consumer(r) == NULL &&
+	    mgw_request_set_consumer(r, cs->name) == -1)
+		return (MGW_ERROR);
 
 	if ((pi = st->api_pol[ai]) >= 0) {
 		kind[n] = TH_API;
@@ -414,6 +418,7 @@ th_access(void *state, struct mgw_request *r)
 	}
 	if (cs != NULL) {
 		if (cs->tier >= 0) {
+			mgw_request_set_tier(r, st->pols[cs->tier].name);
 			kind[n] = TH_APPLICATION;
 			lv[n].tl_policy = &st->pols[cs->tier].tp;
 			if (th_key(r, &lv[n++], "app", cs->name, NULL) == -1)
@@ -427,6 +432,7 @@ th_access(void *state, struct mgw_request *r)
 				return (MGW_ERROR);
 		}
 	} else if (st->unauth >= 0) {
+		mgw_request_set_tier(r, st->pols[st->unauth].name);
 		kind[n] = TH_IP;
 		lv[n].tl_policy = &st->pols[st->unauth].tp;
 		if (th_key(r, &lv[n++], "ip", mgw_request_client_ip(r),
@@ -476,6 +482,7 @@ th_access(void *state, struct mgw_request *r)
 	th_headers(r, tc);
 	snprintf(msg, sizeof(msg), "rate limit exceeded: policy %s at the %s "
 	    "level", tc->policy, th_level_name[kind[decider]]);
+	mgw_request_set_reason(r, th_level_name[kind[decider]]);
 	return (mgw_respond_error(r, 429, "throttled", msg));
 }
 

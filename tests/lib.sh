@@ -20,7 +20,7 @@ _cleanup() {
 	local p
 	if [ -n "$MGW_PID" ] && kill -0 "$MGW_PID" 2>/dev/null; then
 		kill -TERM "$MGW_PID" 2>/dev/null
-		wait_until 10 ! kill -0 "$MGW_PID" 2>/dev/null ||
+		wait_until 10 eval '! kill -0 '"$MGW_PID"' 2>/dev/null' ||
 		    kill -KILL "$MGW_PID" 2>/dev/null
 	fi
 	for p in $_bg_pids; do

@@ -2,8 +2,9 @@
 # tools/deps.sh [build|test|bench]: install what mgw needs from Debian 12.
 set -e
 build="autoconf automake make gcc libc6-dev pkg-config libevent-dev libssl-dev \
-libconfig-dev node-llhttp"
-test="$build libcunit1-dev clang curl nginx-light python3 mandoc procps"
+libconfig-dev node-llhttp zlib1g-dev"
+test="$build libcunit1-dev clang curl nginx-light python3 mandoc procps \
+prometheus chromium"
 bench="$test wrk"
 case "${1:-build}" in
 build) pkgs=$build ;;

@@ -73,7 +73,7 @@ conn_busy(int fd)
  * gets a 503 written directly and the socket is closed.
  */
 void
-conn_accept(int fd, struct sockaddr *sa, int salen, int admin)
+conn_accept(int fd, struct sockaddr *sa, int salen, int lidx)
 {
 	struct conn	*c;
 	int		 one = 1;
@@ -90,7 +90,8 @@ conn_accept(int fd, struct sockaddr *sa, int salen, int admin)
 	c->c_fd = fd;
 	memcpy(&c->c_peer, sa, salen);
 	c->c_peerlen = salen;
-	c->c_admin = admin;
+	c->c_listener = lidx;
+	c->c_admin = wenv->we_listener_admin[lidx];
 	if (sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr,
 		    c->c_peer_text, sizeof(c->c_peer_text));

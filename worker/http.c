@@ -12,12 +12,10 @@
 #include <sys/socket.h>
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,7 +42,6 @@ static void	http_process_head(struct request *);
 static void	http_dispatch(struct request *);
 static void	http_access_verdict(struct request *, int);
 static void	http_parse_error(struct conn *, llhttp_errno_t);
-static void	http_admin(struct request *);
 static int	http_te_chunked_only(const struct http_head *);
 
 const llhttp_settings_t http_settings = {
@@ -61,8 +58,9 @@ const llhttp_settings_t http_settings = {
 #define PAUSE_HEAD	1
 #define PAUSE_DONE	2
 
-static uint64_t
-now_us(void)
+/* CLOCK_MONOTONIC in microseconds, for request timing. */
+uint64_t
+http_now_us(void)
 {
 	struct timespec	 ts;
 
@@ -87,7 +85,7 @@ http_on_message_begin(llhttp_t *p)
 	if (http_head_init(&r->r_head, c->c_pool,
 	    wenv->we_conf->c_limits.max_header_size) == -1)
 		return (-1);
-	r->r_start_us = now_us();
+	r->r_start_us = http_now_us();
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r->r_start_wall_ms = (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	c->c_req = r;
@@ -529,7 +527,7 @@ http_process_head(struct request *r)
 		return;
 	}
 	if (c->c_admin) {
-		http_admin(r);
+		admin_serve(r);
 		return;
 	}
 
@@ -626,84 +624,6 @@ mgw_request_resume(struct mgw_request *mr, int verdict)
 }
 
 /*
- * The admin listener answers /status with the summed statistics and, with
- * MGW_DEBUG_HOOKS=1, test-only lock hooks.  Nothing else is routed there.
- */
-static void
-http_admin(struct request *r)
-{
-	struct stats_totals	 t;
-	char			 body[1024];
-	int			 n;
-
-	if (r->r_method != CONF_M_GET && r->r_method != CONF_M_HEAD) {
-		r->r_route.rm_allowed = (1u << CONF_M_GET) | (1u << CONF_M_HEAD);
-		response_error(r, 405, "method_not_allowed",
-		    "the admin listener answers GET only");
-		return;
-	}
-	if (r->r_pathlen == 7 && memcmp(r->r_path, "/status", 7) == 0) {
-		stats_sum(&t);
-		n = snprintf(body, sizeof(body),
-		    "{\"version\":\"%s\",\"generation\":%d,"
-		    "\"requests\":%llu,\"bytes_in\":%llu,\"bytes_out\":%llu,"
-		    "\"responses\":{\"1xx\":%llu,\"2xx\":%llu,\"3xx\":%llu,"
-		    "\"4xx\":%llu,\"5xx\":%llu},"
-		    "\"connections\":{\"accepted\":%llu,\"active\":%lld},"
-		    "\"upstream_errors\":%llu}\n",
-		    MGW_VERSION, wenv->we_gen,
-		    (unsigned long long)t.requests,
-		    (unsigned long long)t.bytes_in,
-		    (unsigned long long)t.bytes_out,
-		    (unsigned long long)t.status[STATS_1XX],
-		    (unsigned long long)t.status[STATS_2XX],
-		    (unsigned long long)t.status[STATS_3XX],
-		    (unsigned long long)t.status[STATS_4XX],
-		    (unsigned long long)t.status[STATS_5XX],
-		    (unsigned long long)t.accepted, (long long)t.active,
-		    (unsigned long long)t.upstream_errors);
-		response_simple(r, 200, "application/json", body, n);
-		return;
-	}
-	if (wenv->we_debug_hooks && wenv->we_zone != NULL) {
-		struct shm_hdr	*h = wenv->we_zone->z_hdr;
-		uint64_t	 until;
-
-		if (r->r_pathlen == 16 &&
-		    memcmp(r->r_path, "/debug/lock-hold", 16) == 0) {
-			/* Take the lock and keep it: the test kills us. */
-			shm_lock(&h->h_lock);
-			n = snprintf(body, sizeof(body), "{\"pid\":%ld}\n",
-			    (long)getpid());
-			response_simple(r, 200, "application/json", body, n);
-			return;
-		}
-		if (r->r_pathlen == 15 &&
-		    memcmp(r->r_path, "/debug/lock-try", 15) == 0) {
-			/* Bounded: a wedged lock answers 503, never hangs. */
-			until = util_now_ms() + 3000;
-			while (!shm_trylock(&h->h_lock)) {
-				if (util_now_ms() > until) {
-					response_error(r, 503,
-					    "service_unavailable",
-					    "zone lock is wedged");
-					return;
-				}
-				sched_yield();
-			}
-			shm_unlock(&h->h_lock);
-			n = snprintf(body, sizeof(body),
-			    "{\"pid\":%ld,\"locked\":true,\"broken\":%u}\n",
-			    (long)getpid(), (unsigned)atomic_load(
-			    &h->h_lock.lk_broken));
-			response_simple(r, 200, "application/json", body, n);
-			return;
-		}
-	}
-	response_error(r, 404, "not_found", "no such admin resource");
-}
-
-/*
  * The response is fully queued and the request body fully read: log,
  * count, and either wait for the next request or close.
  */
@@ -715,7 +635,7 @@ http_request_finish(struct request *r)
 	if (r->r_state == REQ_DONE)
 		return;
 	r->r_state = REQ_DONE;
-	r->r_end_us = now_us();
+	r->r_end_us = http_now_us();
 	response_count(r);
 	plugin_run_log(r);
 	if (r->r_timer != NULL) {

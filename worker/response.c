@@ -18,6 +18,7 @@
 
 #include "lib.h"
 #include "master.h"
+#include "metrics.h"
 #include "shm.h"
 #include "worker.h"
 #include "plugin.h"
@@ -312,4 +313,5 @@ response_count(struct request *r)
 	if (cls >= 0 && cls < STATS_NSTATUS)
 		atomic_fetch_add_explicit(&st->st_status[cls], 1,
 		    memory_order_relaxed);
+	metrics_request(r);
 }

@@ -28,6 +28,7 @@
 
 #include "lib.h"
 #include "master.h"
+#include "metrics.h"
 #include "shm.h"
 #include "worker.h"
 
@@ -83,6 +84,7 @@ static void	upstream_conn_free(struct upstream_conn *);
 static void	upstream_fail(struct request *, int, const char *, const char *);
 static void	upstream_parse(struct upstream_conn *);
 static void	upstream_attach(struct request *, struct upstream_conn *);
+static void	upstream_count_error(struct request *, enum metrics_uperr);
 
 static const llhttp_settings_t up_settings = {
 	.on_message_begin = up_on_message_begin,
@@ -359,6 +361,7 @@ upstream_start(struct request *r)
 	}
 	i = rr[ep->ep_index]++ % ep->ep_nproduction;
 	r->r_tries = 0;
+	r->r_up_start_us = http_now_us();
 	upstream_connect(r, i);
 }
 
@@ -403,6 +406,7 @@ upstream_connect(struct request *r, size_t idx)
 	if (fd == -1) {
 		free(uc);
 		log_warn("upstream %s: socket", u->u_url);
+		upstream_count_error(r, METRICS_UE_CONNECT);
 		upstream_fail(r, 502, "upstream_error",
 		    "cannot create a socket");
 		return;
@@ -635,6 +639,21 @@ upstream_drain_idle(void)
 }
 
 /*
+ * One failure of kind on the endpoint r is talking to, for /metrics:
+ * every failed attempt counts, a retried one included, since each says
+ * something about that endpoint.
+ */
+static void
+upstream_count_error(struct request *r, enum metrics_uperr kind)
+{
+	const struct conf_endpoints	*ep = r->r_endpoints;
+
+	if (ep != NULL && r->r_up_idx < ep->ep_nproduction)
+		metrics_upstream_error(ep->ep_production[r->r_up_idx].u_metrics,
+		    kind);
+}
+
+/*
  * The upstream failed before answering: count it and answer the client,
  * or, once the response has started, close the client connection.
  */
@@ -646,6 +665,7 @@ upstream_fail(struct request *r, int status, const char *code,
 		atomic_fetch_add_explicit(&wenv->we_stats->st_upstream_errors,
 		    1, memory_order_relaxed);
 	upstream_abort(r);
+	r->r_up_end_us = http_now_us();
 	if (r->r_upbuf != NULL) {
 		evbuffer_free(r->r_upbuf);
 		r->r_upbuf = NULL;
@@ -685,6 +705,7 @@ upstream_timer_cb(evutil_socket_t fd, short ev, void *arg)
 	    r->r_upstream_name, r->r_id);
 	r->r_up = NULL;
 	upstream_conn_free(uc);
+	upstream_count_error(r, METRICS_UE_TIMEOUT);
 	if (upstream_retry(r))
 		return;
 	upstream_fail(r, 504, "upstream_timeout",
@@ -707,6 +728,7 @@ upstream_event_cb(struct io *bev, short what, void *arg)
 		    r->r_upstream_name, strerror(err), r->r_id);
 		r->r_up = NULL;
 		upstream_conn_free(uc);
+		upstream_count_error(r, METRICS_UE_CONNECT);
 		if (upstream_retry(r))
 			return;
 		upstream_fail(r, 502, "upstream_error",
@@ -735,6 +757,7 @@ upstream_event_cb(struct io *bev, short what, void *arg)
 		log_warnx("upstream %s: %s timed out (request %s)",
 		    r->r_upstream_name,
 		    (what & BEV_EVENT_READING) ? "read" : "send", r->r_id);
+		upstream_count_error(r, METRICS_UE_TIMEOUT);
 		upstream_fail(r, 504, "upstream_timeout",
 		    "upstream timed out");
 		return;
@@ -742,6 +765,7 @@ upstream_event_cb(struct io *bev, short what, void *arg)
 	log_warnx("upstream %s: %s before the response was complete "
 	    "(request %s)", r->r_upstream_name, (what & BEV_EVENT_EOF) ?
 	    "connection closed" : strerror(err), r->r_id);
+	upstream_count_error(r, METRICS_UE_RESET);
 	upstream_fail(r, 502, "upstream_error",
 	    "upstream closed the connection");
 }
@@ -791,6 +815,7 @@ upstream_parse(struct upstream_conn *uc)
 			continue;
 		log_warnx("upstream %s: invalid response: %s (request %s)",
 		    r->r_upstream_name, llhttp_errno_name(err), r->r_id);
+		upstream_count_error(r, METRICS_UE_INVALID);
 		upstream_fail(r, 502, "upstream_error",
 		    "upstream sent an invalid response");
 		return;
@@ -957,5 +982,7 @@ up_on_message_complete(llhttp_t *p)
 		return (0);
 	}
 	uc->uc_resp_done = 1;
+	if (uc->uc_req != NULL)
+		uc->uc_req->r_up_end_us = http_now_us();
 	return (HPE_PAUSED);
 }

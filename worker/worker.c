@@ -14,6 +14,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #include "lib.h"
 #include "ctl-msg.h"
 #include "master.h"
+#include "metrics.h"
 #include "shm.h"
 #include "worker.h"
 
@@ -105,6 +107,7 @@ worker_main(const struct mgw_conf *conf, const struct router *router,
 	env.we_slot = slot;
 	env.we_channel = channel;
 	env.we_stats = stats_slot(slot);
+	metrics_worker_init(slot);
 	env.we_zone = shm_zone_find("general");
 	env.we_debug_hooks = getenv("MGW_DEBUG_HOOKS") != NULL &&
 	    strcmp(getenv("MGW_DEBUG_HOOKS"), "1") == 0;
@@ -141,7 +144,7 @@ worker_main(const struct mgw_conf *conf, const struct router *router,
 	for (i = 0; i < nl; i++) {
 		env.we_listener_admin[i] = ladmin[i];
 		env.we_listeners[i] = evconnlistener_new(env.we_base,
-		    worker_accept_cb, &env.we_listener_admin[i],
+		    worker_accept_cb, (void *)(intptr_t)i,
 		    LEV_OPT_CLOSE_ON_FREE, -1, lfds[i]);
 		if (env.we_listeners[i] == NULL)
 			fatalx("evconnlistener_new failed");
@@ -170,6 +173,7 @@ worker_main(const struct mgw_conf *conf, const struct router *router,
 
 	rv = event_base_dispatch(env.we_base);
 	log_debug("exiting (%d)", rv);
+	plugin_run_exit();
 	exit(0);
 }
 
@@ -177,7 +181,7 @@ static void
 worker_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	conn_accept(fd, sa, salen, *(int *)arg);
+	conn_accept(fd, sa, salen, (int)(intptr_t)arg);
 }
 
 /*
@@ -257,6 +261,7 @@ worker_sig_cb(evutil_socket_t sig, short ev, void *arg)
 		break;
 	case SIGTERM:
 	case SIGINT:
+		plugin_run_exit();
 		exit(0);
 	case SIGUSR1:
 		log_reopen();

@@ -194,6 +194,11 @@ struct request {
 	uint64_t		 r_start_wall_ms;
 	uint64_t		 r_end_us;
 	const char		*r_err_code;	/* gateway error code */
+	const char		*r_reason;	/* refines r_err_code, literal */
+	const char		*r_tier;	/* consumer's tier, NULL none */
+	const char		*r_key_type;	/* NULL: PRODUCTION */
+	uint64_t		 r_up_start_us;	/* monotonic, first connect */
+	uint64_t		 r_up_end_us;	/* monotonic, response done */
 	const char		*r_consumer;	/* pool copy, NULL none */
 	char			*r_client_ip;	/* pool, made on demand */
 	void			**r_ctx;	/* per plugin, pool */
@@ -219,6 +224,7 @@ struct conn {
 	char			 c_peer_text[64];
 	char			 c_local_port[8];
 	int			 c_admin;	/* accepted on an admin listener */
+	int			 c_listener;	/* index in conf->c_listeners */
 	int			 c_close;	/* close after this response */
 	int			 c_paused;	/* parser paused by us */
 	int			 c_reading;	/* EV_READ enabled */
@@ -277,7 +283,7 @@ void	worker_main(const struct mgw_conf *, const struct router *,
 void	worker_conn_closed(void);
 
 /* conn.c */
-void	conn_accept(int, struct sockaddr *, int, int);
+void	conn_accept(int, struct sockaddr *, int, int);	/* listener index */
 void	conn_close(struct conn *);
 void	conn_linger(struct conn *);
 void	conn_keepalive(struct conn *);
@@ -285,8 +291,12 @@ void	conn_read_enable(struct conn *, int);
 void	conn_drain_idle(void);
 void	conn_timer_set(struct conn *, uint64_t);
 
+/* admin.c */
+void	admin_serve(struct request *);
+
 /* http.c */
 void	http_read(struct conn *);
+uint64_t http_now_us(void);
 void	http_request_finish(struct request *);
 void	http_request_continue(struct request *);
 int	http_client_writable(struct request *);
@@ -325,5 +335,6 @@ int	plugin_run_access(struct request *);
 void	plugin_run_header_filter(struct request *);
 void	plugin_run_log(struct request *);
 void	plugin_run_reopen(void);
+void	plugin_run_exit(void);
 
 #endif /* MGW_WORKER_H */

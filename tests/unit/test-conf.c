@@ -1685,6 +1685,19 @@ test_util_json(void)
 	/* An embedded NUL is data, not the end. */
 	n = util_json_escape(buf, sizeof(buf), "a\0b", 3);
 	CU_ASSERT_STRING_EQUAL(buf, "\"a\\u0000b\"");
+	/* Bytes that are not well-formed UTF-8 become U+FFFD, one each. */
+	n = util_json_escape(buf, sizeof(buf), "a\xff\x80" "b", 4);
+	CU_ASSERT_STRING_EQUAL(buf, "\"a\\ufffd\\ufffdb\"");
+	n = util_json_escape(buf, sizeof(buf), "\xc0\xaf", 2);	/* overlong */
+	CU_ASSERT_STRING_EQUAL(buf, "\"\\ufffd\\ufffd\"");
+	n = util_json_escape(buf, sizeof(buf), "\xed\xa0\x80", 3); /* surrogate */
+	CU_ASSERT_STRING_EQUAL(buf, "\"\\ufffd\\ufffd\\ufffd\"");
+	n = util_json_escape(buf, sizeof(buf), "\xe2\x82", 2);	/* cut short */
+	CU_ASSERT_STRING_EQUAL(buf, "\"\\ufffd\\ufffd\"");
+	n = util_json_escape(buf, sizeof(buf), "\xf0\x9f\x98\x80", 4);
+	CU_ASSERT_STRING_EQUAL(buf, "\"\xf0\x9f\x98\x80\"");
+	n = util_json_escape(buf, sizeof(buf), "\xf4\x90\x80\x80", 4);
+	CU_ASSERT_EQUAL(n, 2 + 4 * 6);
 
 	/* Truncation keeps a closed literal and whole escapes. */
 	n = util_json_escape(buf, 6, "abcdef", 6);
