@@ -3,7 +3,8 @@
 set -e
 build="autoconf automake make gcc libc6-dev pkg-config libevent-dev libssl-dev \
 libconfig-dev node-llhttp"
-test="$build libcunit1-dev clang curl nginx-light python3 mandoc procps"
+test="$build libcunit1-dev clang curl nginx-light python3 mandoc procps \
+openssl testssl.sh"
 bench="$test wrk"
 case "${1:-build}" in
 build) pkgs=$build ;;

@@ -177,7 +177,11 @@ static void
 worker_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	conn_accept(fd, sa, salen, *(int *)arg);
+	int	*admin = arg;
+
+	/* The listener's index: its place in we_listener_admin. */
+	conn_accept(fd, sa, salen, *admin,
+	    (size_t)(admin - wenv->we_listener_admin));
 }
 
 /*
