@@ -46,6 +46,7 @@ static int	tls_conf_ocsp_cb(SSL *, void *);
 static int	tls_conf_ocsp_load(SSL_CTX *, const char *, char **);
 static int	tls_conf_endpoints(struct conf_endpoints *, char **);
 static void	tls_conf_addcause(char **, const char *);
+static void	tls_conf_key_error(char **, const char *, const char *);
 
 static const unsigned char tls_alpn_http11[] = "\x08http/1.1";
 
@@ -71,6 +72,26 @@ tls_conf_reason(char *buf, size_t len)
 		return (r);
 	ERR_error_string_n(first, buf, len);
 	return (buf);
+}
+
+/*
+ * A key that did not load: OpenSSL checks it against the certificate as
+ * it loads, and "key values mismatch" deserves plainer words.
+ */
+static void
+tls_conf_key_error(char **why, const char *key, const char *cert)
+{
+	unsigned long	 e = ERR_peek_error();
+	char		 buf[256];
+
+	if (ERR_GET_LIB(e) == ERR_LIB_X509 &&
+	    ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH) {
+		ERR_clear_error();
+		xasprintf(why, "%s: does not match the certificate %s", key,
+		    cert);
+		return;
+	}
+	xasprintf(why, "%s: %s", key, tls_conf_reason(buf, sizeof(buf)));
 }
 
 /* TLS1_2_VERSION for "TLSv1.2" and so on; -1 for an unknown name. */
@@ -311,8 +332,7 @@ tls_ctx_server_new(struct conf_listener *l, const char *cert,
 		goto fail;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-		xasprintf(why, "%s: %s", key,
-		    tls_conf_reason(buf, sizeof(buf)));
+		tls_conf_key_error(why, key, cert);
 		goto fail;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
@@ -438,8 +458,8 @@ tls_ctx_client_new(const struct conf_upstream_tls *ut, char **why)
 		}
 		if (SSL_CTX_use_PrivateKey_file(ctx, ut->ut_key,
 		    SSL_FILETYPE_PEM) != 1) {
-			xasprintf(why, "%s: %s", ut->ut_key,
-			    tls_conf_reason(buf, sizeof(buf)));
+			tls_conf_key_error(why, ut->ut_key,
+			    ut->ut_certificate);
 			goto fail;
 		}
 		if (SSL_CTX_check_private_key(ctx) != 1) {

@@ -132,3 +132,27 @@ https_ready() {
 	curl -fsS -o /dev/null --max-time 2 --cacert "$PKI/ca.crt" \
 	    "https://localhost:$1/health"
 }
+
+TLS_PORT=$(free_port)
+TLS2_PORT=$(free_port)
+
+# tls_write_conf [FILE] < body: like write_conf, with the listeners of
+# $TLS_LISTENERS (libconfig list items, comma-terminated) before the
+# plain HTTP and admin ones mgw_ready needs.
+tls_write_conf() {
+	local f=${1:-$T/mgw.conf}
+	{
+		gateway_block | sed -n '/^listeners = (/q;p'
+		echo "listeners = ("
+		printf '%s\n' "${TLS_LISTENERS:-}"
+		echo "	{ name = \"http\"; listen = \"127.0.0.1:$PORT\"; },"
+		echo "	{ name = \"admin\"; listen = \"127.0.0.1:$ADMIN_PORT\"; admin = true; }"
+		echo ");"
+		cat
+	} > "$f"
+}
+
+# stat_of KEY: a counter from mgwctl stats.
+stat_of() {
+	ctl stats | awk -v k="$1:" '$1 == k { print $2 }'
+}

@@ -609,10 +609,12 @@ io_tls_fail(struct io *io, short what)
 		    "certificate verify failed: %s",
 		    X509_verify_cert_error_string(vr));
 		ERR_clear_error();
-	} else if (ERR_peek_error() == 0 && errno != 0 &&
-	    (what & IO_EVENT_TLS))
+	} else if (ERR_peek_error() == 0 && errno != 0)
 		snprintf(io->tls_err, sizeof(io->tls_err), "%s",
 		    strerror(errno));
+	else if (ERR_peek_error() == 0)
+		snprintf(io->tls_err, sizeof(io->tls_err),
+		    "connection closed by the peer");
 	else
 		snprintf(io->tls_err, sizeof(io->tls_err), "%s",
 		    tls_conf_reason(buf, sizeof(buf)));
