@@ -714,7 +714,8 @@ http_admin(struct request *r)
 		    "\"responses\":{\"1xx\":%llu,\"2xx\":%llu,\"3xx\":%llu,"
 		    "\"4xx\":%llu,\"5xx\":%llu},"
 		    "\"connections\":{\"accepted\":%llu,\"active\":%lld},"
-		    "\"upstream_errors\":%llu}\n",
+		    "\"upstream_errors\":%llu,\"tls\":{\"handshakes\":%llu,"
+		    "\"resumed\":%llu,\"failures\":%llu}}\n",
 		    MGW_VERSION, wenv->we_gen,
 		    (unsigned long long)t.requests,
 		    (unsigned long long)t.bytes_in,
@@ -725,7 +726,10 @@ http_admin(struct request *r)
 		    (unsigned long long)t.status[STATS_4XX],
 		    (unsigned long long)t.status[STATS_5XX],
 		    (unsigned long long)t.accepted, (long long)t.active,
-		    (unsigned long long)t.upstream_errors);
+		    (unsigned long long)t.upstream_errors,
+		    (unsigned long long)t.tls_handshakes,
+		    (unsigned long long)t.tls_resumed,
+		    (unsigned long long)t.tls_failures);
 		response_simple(r, 200, "application/json", body, n);
 		return;
 	}
