@@ -25,8 +25,8 @@
 #include "master.h"
 #include "shm.h"
 
-#define TLS_MAX_CERT_LIST	(64 * 1024)	/* bytes of a peer's chain */
-#define TLS_OCSP_MAX		(64 * 1024)	/* bytes of a stapled response */
+#define TLS_MAX_CERT_LIST	(64 * 1024)	/* bytes, a peer's chain */
+#define TLS_OCSP_MAX		(64 * 1024)	/* bytes, OCSP response */
 
 /* A stapled OCSP response, read at load time. */
 struct tls_ocsp {

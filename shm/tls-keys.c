@@ -28,7 +28,7 @@
 
 #define TLS_KEYS_ZONE	"tls-keys"
 #define TLS_KEYS_LAYOUT	1	/* bump when struct tls_keys changes */
-#define TLS_KEYS_SIZE	4096	/* bytes: header, padding and the keys */
+#define TLS_KEYS_SIZE	4096	/* bytes: header and keys */
 
 static int	tls_keys_make(struct tls_ticket_key *);
 

@@ -455,8 +455,9 @@ conn_tls_event(struct conn *c, short what)
 		atomic_fetch_add_explicit(&wenv->we_stats->st_tls_failures, 1,
 		    memory_order_relaxed);
 	if (what & IO_EVENT_NOT_TLS) {
-		log_info("tls: %s: plain HTTP on TLS listener %s", c->c_peer_text,
-		    c->c_listener != NULL ? c->c_listener->l_name : "?");
+		log_info("tls: %s: plain HTTP on TLS listener %s",
+		    c->c_peer_text, c->c_listener != NULL ?
+		    c->c_listener->l_name : "?");
 		conn_refuse(c->c_fd, 400, "http_on_https_port",
 		    "this port speaks HTTPS");
 	} else
