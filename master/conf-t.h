@@ -13,10 +13,63 @@
 
 #define CONF_NAME_MAX		64	/* names of listeners, APIs, zones */
 
+/* OpenSSL's, opaque here: built by tls-conf.c, used by workers. */
+struct ssl_ctx_st;
+
 enum conf_log_target {
 	CONF_LOG_STDERR = 0,
 	CONF_LOG_SYSLOG,
 	CONF_LOG_FILE
+};
+
+enum conf_verify_client {
+	CONF_VERIFY_OFF = 0,
+	CONF_VERIFY_OPTIONAL,	/* asked for; a bad one fails the handshake */
+	CONF_VERIFY_REQUIRED
+};
+
+/* A further certificate of a TLS listener, chosen by SNI. */
+struct conf_tls_cert {
+	char			*tc_certificate;	/* PEM chain path */
+	char			*tc_key;		/* PEM key path */
+	char			*tc_ocsp;	/* DER OCSP response, NULL none */
+};
+
+/* A listener's tls = { ... }. */
+struct conf_tls {
+	char			*t_certificate;	/* the default certificate */
+	char			*t_key;
+	struct conf_tls_cert	*t_certs;	/* by SNI */
+	size_t			 t_ncerts;
+	char			**t_protocols;	/* "TLSv1.2", "TLSv1.3" */
+	size_t			 t_nprotocols;
+	char			*t_ciphers;	/* TLS 1.2 and below */
+	char			*t_ciphersuites;	/* TLS 1.3 */
+	char			*t_unknown_sni;	/* "default" or "refuse" */
+	int			 t_sni_refuse;
+	int			 t_tickets;
+	uint64_t		 t_ticket_rotation;	/* ms */
+	uint64_t		 t_session_timeout;	/* ms */
+	char			*t_ocsp;	/* DER OCSP response, NULL none */
+	char			*t_client_ca;
+	char			*t_verify_client;	/* as written */
+	int			 t_verify;	/* enum conf_verify_client */
+	int			 t_verify_depth;
+	char			*t_crl;
+	char			*t_cert_header;	/* forwarded upstream, NULL none */
+	char			*t_where;	/* "file:line: path", errors */
+	/* Built by tls_conf_build(): [0] default, then t_certs in order. */
+	struct ssl_ctx_st	**t_ctx;
+	size_t			 t_nctx;
+};
+
+/* An endpoints group's tls = { ... }, for its https:// URLs. */
+struct conf_upstream_tls {
+	char			*ut_ca;		/* NULL: system default paths */
+	int			 ut_verify;
+	char			*ut_server_name;	/* NULL: the URL's host */
+	char			*ut_certificate;	/* client certificate */
+	char			*ut_key;
 };
 
 struct conf_listener {
@@ -29,6 +82,7 @@ struct conf_listener {
 	char			*l_access_log;	/* NULL: the gateway's */
 	char			*l_access_log_format;	/* NULL: the gateway's */
 	int			 l_log_format;	/* enum conf_log_format, resolved */
+	struct conf_tls		*l_tls;		/* NULL: plain HTTP */
 };
 
 enum conf_log_format {
@@ -55,6 +109,8 @@ struct conf_url {
 	socklen_t		 u_sslen;
 	size_t			 u_pool;	/* worker pool index, set by master */
 	uint32_t		 u_metrics;	/* metrics series, set by master */
+	int			 u_tls;		/* https:// */
+	char			*u_tlsname;	/* host, for SNI and verification */
 };
 
 struct conf_endpoints {
@@ -76,6 +132,9 @@ struct conf_endpoints {
 	char			*ep_mock_body;
 	size_t			 ep_mock_bodylen;
 	size_t			 ep_index;	/* balancer slot, set by master */
+	struct conf_upstream_tls *ep_tls;	/* NULL: defaults */
+	char			*ep_tls_where;	/* "file:line: path" */
+	struct ssl_ctx_st	*ep_tls_ctx;	/* https URLs; tls_conf_build() */
 };
 
 /* HTTP methods as a bit set, indexed by enum conf_method. */
@@ -107,6 +166,10 @@ struct conf_consumer {
 	char			*cs_name;
 	char			*cs_tier;	/* application policy, NULL none */
 	char			*cs_subscription_tier;	/* per API, NULL: API's */
+	char			**cs_certificates;	/* "sha256:<hex>" */
+	size_t			 cs_ncertificates;
+	char			**cs_certificate_subjects;	/* RFC 2253 */
+	size_t			 cs_ncertificate_subjects;
 };
 
 /* throttling: { ... } */
@@ -124,6 +187,12 @@ struct conf_resource {
 	int			 r_index;	/* position in api->a_resources */
 };
 
+enum conf_mutual_tls {
+	CONF_MTLS_NONE = 0,	/* not asked for */
+	CONF_MTLS_OPTIONAL,	/* used to identify the consumer if present */
+	CONF_MTLS_MANDATORY	/* 401 without a verified certificate */
+};
+
 struct conf_api {
 	char			*a_name;
 	char			*a_version;	/* may be NULL */
@@ -131,6 +200,8 @@ struct conf_api {
 	struct conf_endpoints	 a_endpoints;
 	char			*a_throttling;	/* API policy, NULL none */
 	char			*a_subscription_tier;	/* NULL: Unlimited */
+	char			*a_mutual_tls_name;	/* as written */
+	int			 a_mutual_tls;	/* enum conf_mutual_tls */
 	struct conf_resource	*a_resources;	/* none: every path, every method */
 	size_t			 a_nresources;
 	int			 a_index;	/* position in conf->c_apis */
@@ -160,6 +231,7 @@ struct conf_gateway {
 	char			**trusted_proxies;	/* CIDRs as written */
 	size_t			 ntrusted_proxies;
 	struct conf_cidr	*trusted;	/* parsed trusted_proxies */
+	char			*trusted_cert_header;	/* from trusted peers */
 };
 
 struct conf_cidr {

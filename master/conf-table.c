@@ -64,6 +64,110 @@ static const struct conf_opt conf_table_gateway[] = {
 	  offsetof(struct conf_gateway, trusted_proxies),
 	  offsetof(struct conf_gateway, ntrusted_proxies), 0, NULL, 0,
 	  CONF_CHK_CIDRS },
+	{ "trusted_client_certificate_header", CONF_T_STRING, 0, 0, NULL,
+	  "header holding the client certificate (URL-encoded PEM), "
+	  "believed from trusted_proxies only",
+	  offsetof(struct conf_gateway, trusted_cert_header), 0, 0, NULL, 0,
+	  CONF_CHK_HEADER_NAME },
+	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
+};
+
+/* Mozilla's "intermediate" profile (server side TLS, version 5.7). */
+#define TLS_CIPHERS_INTERMEDIATE					\
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"	\
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"	\
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"	\
+	"DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:"		\
+	"DHE-RSA-CHACHA20-POLY1305"
+#define TLS_SUITES_INTERMEDIATE						\
+	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"		\
+	"TLS_CHACHA20_POLY1305_SHA256"
+
+static const struct conf_opt conf_table_tls_cert[] = {
+	{ "certificate", CONF_T_STRING, 0, 0, NULL,
+	  "PEM file: the certificate, then its intermediates",
+	  offsetof(struct conf_tls_cert, tc_certificate), 0, 0, NULL,
+	  CONF_F_REQUIRED, CONF_CHK_NONE },
+	{ "key", CONF_T_STRING, 0, 0, NULL,
+	  "PEM file: the certificate's private key",
+	  offsetof(struct conf_tls_cert, tc_key), 0, 0, NULL,
+	  CONF_F_REQUIRED, CONF_CHK_NONE },
+	{ "ocsp_staple", CONF_T_STRING, 0, 0, NULL,
+	  "DER OCSP response stapled for this certificate",
+	  offsetof(struct conf_tls_cert, tc_ocsp), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
+};
+
+static const struct conf_opt conf_table_tls[] = {
+	{ "certificate", CONF_T_STRING, 0, 0, NULL,
+	  "PEM file: the default certificate, then its intermediates",
+	  offsetof(struct conf_tls, t_certificate), 0, 0, NULL,
+	  CONF_F_REQUIRED, CONF_CHK_NONE },
+	{ "key", CONF_T_STRING, 0, 0, NULL,
+	  "PEM file: the default certificate's private key",
+	  offsetof(struct conf_tls, t_key), 0, 0, NULL,
+	  CONF_F_REQUIRED, CONF_CHK_NONE },
+	{ "certificates", CONF_T_LIST, 0, 0, NULL,
+	  "further certificates, chosen by the name the client asks for",
+	  offsetof(struct conf_tls, t_certs),
+	  offsetof(struct conf_tls, t_ncerts),
+	  sizeof(struct conf_tls_cert), conf_table_tls_cert, 0,
+	  CONF_CHK_NONE },
+	{ "protocols", CONF_T_STRINGS, 0, 0, "TLSv1.2,TLSv1.3",
+	  "protocol versions accepted: TLSv1.2, TLSv1.3 (TLSv1, TLSv1.1)",
+	  offsetof(struct conf_tls, t_protocols),
+	  offsetof(struct conf_tls, t_nprotocols), 0, NULL,
+	  CONF_F_NONEMPTY, CONF_CHK_PROTOCOLS },
+	{ "ciphers", CONF_T_STRING, 0, 0, TLS_CIPHERS_INTERMEDIATE,
+	  "OpenSSL cipher list for TLS 1.2 and below",
+	  offsetof(struct conf_tls, t_ciphers), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "ciphersuites", CONF_T_STRING, 0, 0, TLS_SUITES_INTERMEDIATE,
+	  "OpenSSL TLS 1.3 cipher suites",
+	  offsetof(struct conf_tls, t_ciphersuites), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "unknown_sni", CONF_T_STRING, 0, 0, "default",
+	  "a server name no certificate matches: \"default\" or \"refuse\"",
+	  offsetof(struct conf_tls, t_unknown_sni), 0, 0, NULL, 0,
+	  CONF_CHK_UNKNOWN_SNI },
+	{ "session_tickets", CONF_T_BOOL, 0, 1, "true",
+	  "resume sessions with tickets whose keys all workers share",
+	  offsetof(struct conf_tls, t_tickets), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "ticket_key_rotation", CONF_T_DURATION, 60 * MS_SEC, 7 * MS_DAY,
+	  "12h",
+	  "how often a new ticket key is made; the last one still decrypts",
+	  offsetof(struct conf_tls, t_ticket_rotation), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "session_timeout", CONF_T_DURATION, MS_SEC, MS_DAY, "5m",
+	  "lifetime of a session, hence of a ticket",
+	  offsetof(struct conf_tls, t_session_timeout), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "ocsp_staple", CONF_T_STRING, 0, 0, NULL,
+	  "DER OCSP response stapled for the default certificate",
+	  offsetof(struct conf_tls, t_ocsp), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "client_ca", CONF_T_STRING, 0, 0, NULL,
+	  "PEM file: CAs client certificates are verified against",
+	  offsetof(struct conf_tls, t_client_ca), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "verify_client", CONF_T_STRING, 0, 0, "off",
+	  "off, optional or required",
+	  offsetof(struct conf_tls, t_verify_client), 0, 0, NULL, 0,
+	  CONF_CHK_VERIFY_CLIENT },
+	{ "verify_depth", CONF_T_INT, 1, 100, "5",
+	  "longest client certificate chain",
+	  offsetof(struct conf_tls, t_verify_depth), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "crl", CONF_T_STRING, 0, 0, NULL,
+	  "PEM file of CRLs; a revoked client certificate is refused",
+	  offsetof(struct conf_tls, t_crl), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "client_certificate_header", CONF_T_STRING, 0, 0, NULL,
+	  "request header carrying the verified client certificate upstream",
+	  offsetof(struct conf_tls, t_cert_header), 0, 0, NULL, 0,
+	  CONF_CHK_HEADER_NAME },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
 };
 
@@ -92,6 +196,11 @@ static const struct conf_opt conf_table_listener[] = {
 	  "\"combined\" or \"json\"; unset: the gateway's",
 	  offsetof(struct conf_listener, l_access_log_format), 0, 0, NULL, 0,
 	  CONF_CHK_LOG_FORMAT },
+	{ "tls", CONF_T_GROUP, 0, 0, NULL,
+	  "serve HTTPS: certificates, protocols, client certificates",
+	  offsetof(struct conf_listener, l_tls), 0,
+	  sizeof(struct conf_tls), conf_table_tls, CONF_F_PTR,
+	  CONF_CHK_TLS },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
 };
 
@@ -153,9 +262,34 @@ static const struct conf_opt conf_table_mock[] = {
 	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
 };
 
+static const struct conf_opt conf_table_upstream_tls[] = {
+	{ "ca", CONF_T_STRING, 0, 0, NULL,
+	  "PEM file of CAs the upstream is verified against; "
+	  "absent: the system's",
+	  offsetof(struct conf_upstream_tls, ut_ca), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "verify", CONF_T_BOOL, 0, 1, "true",
+	  "verify the upstream's certificate and name",
+	  offsetof(struct conf_upstream_tls, ut_verify), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "server_name", CONF_T_STRING, 0, 0, NULL,
+	  "name sent in SNI and verified; absent: the URL's host",
+	  offsetof(struct conf_upstream_tls, ut_server_name), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "certificate", CONF_T_STRING, 0, 0, NULL,
+	  "PEM client certificate for upstreams that ask for one",
+	  offsetof(struct conf_upstream_tls, ut_certificate), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "key", CONF_T_STRING, 0, 0, NULL,
+	  "PEM key of the client certificate",
+	  offsetof(struct conf_upstream_tls, ut_key), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
+};
+
 static const struct conf_opt conf_table_endpoints[] = {
 	{ "production", CONF_T_URLS, 0, 0, NULL,
-	  "upstream URLs, http://host[:port][/prefix]",
+	  "upstream URLs, http[s]://host[:port][/prefix]",
 	  offsetof(struct conf_endpoints, ep_production),
 	  offsetof(struct conf_endpoints, ep_nproduction), 0, NULL, 0,
 	  CONF_CHK_NONE },
@@ -188,6 +322,12 @@ static const struct conf_opt conf_table_endpoints[] = {
 	  "answer locally instead of proxying",
 	  0, 0, 0, conf_table_mock, 0,
 	  CONF_CHK_MOCK },
+	{ "tls", CONF_T_GROUP, 0, 0, NULL,
+	  "how https:// URLs are reached: CAs, verification, client "
+	  "certificate",
+	  offsetof(struct conf_endpoints, ep_tls), 0,
+	  sizeof(struct conf_upstream_tls), conf_table_upstream_tls,
+	  CONF_F_PTR, CONF_CHK_UPSTREAM_TLS },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
 };
 
@@ -244,6 +384,11 @@ static const struct conf_opt conf_table_api[] = {
 	  "policy per consumer of this API, unless the consumer sets one",
 	  offsetof(struct conf_api, a_subscription_tier), 0, 0, NULL, 0,
 	  CONF_CHK_POLICY_REF },
+	{ "mutual_tls", CONF_T_STRING, 0, 0, NULL,
+	  "\"mandatory\": 401 without a verified client certificate; "
+	  "\"optional\"",
+	  offsetof(struct conf_api, a_mutual_tls_name), 0, 0, NULL, 0,
+	  CONF_CHK_MUTUAL_TLS },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
 };
 
@@ -309,6 +454,16 @@ static const struct conf_opt conf_table_consumer[] = {
 	  "policy per API for this consumer, instead of the API's",
 	  offsetof(struct conf_consumer, cs_subscription_tier), 0, 0, NULL,
 	  0, CONF_CHK_POLICY_REF },
+	{ "certificates", CONF_T_STRINGS, 0, 0, NULL,
+	  "client certificates that identify it: \"sha256:<hex>\"",
+	  offsetof(struct conf_consumer, cs_certificates),
+	  offsetof(struct conf_consumer, cs_ncertificates), 0, NULL, 0,
+	  CONF_CHK_CERT_FP },
+	{ "certificate_subjects", CONF_T_STRINGS, 0, 0, NULL,
+	  "client certificate subjects that identify it, RFC 2253 form",
+	  offsetof(struct conf_consumer, cs_certificate_subjects),
+	  offsetof(struct conf_consumer, cs_ncertificate_subjects), 0, NULL,
+	  0, CONF_CHK_NONE },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
 };
 

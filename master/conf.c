@@ -130,6 +130,8 @@ static void	conf_check_group(struct conf_ctx *, const struct conf_opt *,
 		    void *, size_t, struct conf_node *);
 static int	conf_check_name(const char *, const char *);
 static int	conf_check_token(const char *);
+static int	conf_cert_fp(char *);
+static char	*conf_where(struct conf_ctx *, const struct conf_node *);
 static void	conf_check_policy(struct conf_ctx *, const struct conf_opt *,
 		    struct conf_policy *, size_t, struct conf_node *);
 static int	conf_listen_parse(const char *, struct sockaddr_storage *,
@@ -1112,6 +1114,8 @@ conf_check_value(struct conf_ctx *cx, struct conf_val *v, void *obj)
 	struct conf_gateway	*g;
 	struct conf_api		*a;
 	struct conf_policy	*p;
+	struct conf_tls		*tls;
+	struct conf_consumer	*cs;
 	enum throttle_algo	 algo;
 	char			*s, *why;
 	size_t			 i;
@@ -1210,10 +1214,93 @@ conf_check_value(struct conf_ctx *cx, struct conf_val *v, void *obj)
 			error = -1;
 		}
 		break;
+	case CONF_CHK_PROTOCOLS:
+		tls = obj;
+		for (i = 0; i < tls->t_nprotocols; i++) {
+			if (tls_conf_protocol(tls->t_protocols[i]) != -1)
+				continue;
+			conf_verror(cx, v, "unknown protocol '%s' (use TLSv1.2 "
+			    "or TLSv1.3)", tls->t_protocols[i]);
+			error = -1;
+		}
+		break;
+	case CONF_CHK_UNKNOWN_SNI:
+		tls = obj;
+		if (strcmp(tls->t_unknown_sni, "refuse") == 0)
+			tls->t_sni_refuse = 1;
+		else if (strcmp(tls->t_unknown_sni, "default") != 0) {
+			conf_verror(cx, v, "'%s': use \"default\" or "
+			    "\"refuse\"", tls->t_unknown_sni);
+			error = -1;
+		}
+		break;
+	case CONF_CHK_VERIFY_CLIENT:
+		tls = obj;
+		if (strcmp(tls->t_verify_client, "off") == 0)
+			tls->t_verify = CONF_VERIFY_OFF;
+		else if (strcmp(tls->t_verify_client, "optional") == 0)
+			tls->t_verify = CONF_VERIFY_OPTIONAL;
+		else if (strcmp(tls->t_verify_client, "required") == 0)
+			tls->t_verify = CONF_VERIFY_REQUIRED;
+		else {
+			conf_verror(cx, v, "'%s': use off, optional or "
+			    "required", tls->t_verify_client);
+			error = -1;
+		}
+		break;
+	case CONF_CHK_MUTUAL_TLS:
+		a = obj;
+		if (strcmp(a->a_mutual_tls_name, "mandatory") == 0)
+			a->a_mutual_tls = CONF_MTLS_MANDATORY;
+		else if (strcmp(a->a_mutual_tls_name, "optional") == 0)
+			a->a_mutual_tls = CONF_MTLS_OPTIONAL;
+		else {
+			conf_verror(cx, v, "'%s': use mandatory or optional",
+			    a->a_mutual_tls_name);
+			error = -1;
+		}
+		break;
+	case CONF_CHK_CERT_FP:
+		cs = obj;
+		for (i = 0; i < cs->cs_ncertificates; i++) {
+			if (conf_cert_fp(cs->cs_certificates[i]) == 0)
+				continue;
+			conf_verror(cx, v, "bad certificate fingerprint '%s' "
+			    "(\"sha256:\" and 64 hex digits, colons allowed)",
+			    cs->cs_certificates[i]);
+			error = -1;
+		}
+		break;
 	default:
 		break;
 	}
 	return (error);
+}
+
+/*
+ * "sha256:AB:CD..." or "sha256:abcd...": check it and rewrite it in
+ * place as "sha256:" and 64 lowercase hex digits, the form the worker
+ * compares with.  0 or -1.
+ */
+static int
+conf_cert_fp(char *s)
+{
+	char	*p, *q;
+	size_t	 n = 0;
+
+	if (strncasecmp(s, "sha256:", 7) != 0)
+		return (-1);
+	memcpy(s, "sha256:", 7);
+	for (p = q = s + 7; *p != '\0'; p++) {
+		if (*p == ':')
+			continue;
+		if (!isxdigit((unsigned char)*p))
+			return (-1);
+		*q++ = tolower((unsigned char)*p);
+		n++;
+	}
+	*q = '\0';
+	return (n == 64 ? 0 : -1);
 }
 
 /*
@@ -1230,6 +1317,8 @@ conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
 	struct conf_endpoints	*ep;
 	struct conf_consumer	*cs;
 	const char		*fmt;
+	struct conf_tls		*tls;
+	struct conf_upstream_tls *ut;
 	size_t			 j;
 	int			 prod, mock;
 
@@ -1321,6 +1410,28 @@ conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
 			    "%s: sandbox needs production endpoints, not a "
 			    "mock", node->n_path);
 		ep->ep_type = mock && !prod ? CONF_EP_MOCK : CONF_EP_HTTP;
+		free(ep->ep_tls_where);
+		ep->ep_tls_where = conf_where(cx, node);
+		break;
+	case CONF_CHK_TLS:
+		tls = items;
+		free(tls->t_where);
+		tls->t_where = conf_where(cx, node);
+		if (tls->t_verify != CONF_VERIFY_OFF &&
+		    tls->t_client_ca == NULL)
+			conf_errorat(cx, node->n_file, node->n_line,
+			    "%s: verify_client %s needs client_ca",
+			    node->n_path, tls->t_verify_client);
+		if (tls->t_crl != NULL && tls->t_client_ca == NULL)
+			conf_errorat(cx, node->n_file, node->n_line,
+			    "%s: crl needs client_ca", node->n_path);
+		break;
+	case CONF_CHK_UPSTREAM_TLS:
+		ut = items;
+		if ((ut->ut_certificate == NULL) != (ut->ut_key == NULL))
+			conf_errorat(cx, node->n_file, node->n_line,
+			    "%s: certificate and key go together",
+			    node->n_path);
 		break;
 	case CONF_CHK_MOCK:
 		ep = items;
@@ -1345,6 +1456,18 @@ conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
 	default:
 		break;
 	}
+}
+
+/* "file:line: path" of a group, for errors found after the load. */
+static char *
+conf_where(struct conf_ctx *cx, const struct conf_node *node)
+{
+	char	*name, *where;
+
+	name = conf_file_name(cx, node->n_file);
+	xasprintf(&where, "%s:%d: %s", name, node->n_line, node->n_path);
+	free(name);
+	return (where);
 }
 
 /*
@@ -1540,13 +1663,11 @@ conf_url_parse(const char *s, struct conf_url *u, char **why)
 
 	u->u_url = xstrdup(s);
 	if (strncasecmp(s, "https://", 8) == 0) {
-		xasprintf(why, "'%s': https upstreams are not supported yet",
-		    s);
-		return (-1);
-	}
-	if (strncasecmp(s, "http://", 7) != 0) {
+		u->u_tls = 1;
+		pn = 443;
+	} else if (strncasecmp(s, "http://", 7) != 0) {
 		xasprintf(why, "bad URL '%s': expected "
-		    "http://host[:port][/path]", s);
+		    "http[s]://host[:port][/path]", s);
 		return (-1);
 	}
 	if (strpbrk(s, "?#") != NULL) {
@@ -1561,7 +1682,7 @@ conf_url_parse(const char *s, struct conf_url *u, char **why)
 			return (-1);
 		}
 	}
-	auth = s + 7;
+	auth = s + (u->u_tls ? 8 : 7);
 	path = auth + strcspn(auth, "/");
 	if (memchr(auth, '@', path - auth) != NULL) {
 		xasprintf(why, "bad URL '%s': user information is not "
@@ -1601,7 +1722,7 @@ conf_url_parse(const char *s, struct conf_url *u, char **why)
 	}
 	snprintf(port, sizeof(port), "%lu", pn);
 	error = conf_resolve(host, port, 0, &u->u_ss, &u->u_sslen, why);
-	free(host);
+	u->u_tlsname = host;
 	if (error == -1)
 		return (-1);
 	u->u_host = xstrndup(auth, path - auth);
@@ -1921,6 +2042,7 @@ conf_free_group(const struct conf_opt *tbl, void *obj)
 			n = *CONF_FIELD(obj, t->t_off2, size_t);
 			for (i = 0; u != NULL && i < n; i++) {
 				free(u[i].u_url);
+				free(u[i].u_tlsname);
 				free(u[i].u_host);
 				free(u[i].u_prefix);
 			}
@@ -1967,6 +2089,7 @@ conf_free(struct mgw_conf *conf)
 
 	if (conf == NULL)
 		return;
+	tls_conf_free(conf);
 	conf_free_group(conf_table, conf);
 	free(conf->c_gateway.trusted);
 	for (i = 0; i < conf->c_noverrides; i++)

@@ -53,6 +53,7 @@ static struct {
 	int			 stopping;	/* 1 graceful, 2 fast */
 	struct event		*stop_timer;
 	struct event		*sample_timer;	/* status page window */
+	struct event		*ticket_timer;	/* ticket key rotation */
 	int			*fails;		/* per worker index */
 	int			 nfails;
 	uint32_t		 reloads;
@@ -71,6 +72,8 @@ static int	master_shm(struct mgw_conf *, char **);
 static void	master_sample_cb(evutil_socket_t, short, void *);
 static void	master_reload_fail(const char *);
 static void	master_prepare_files(const struct mgw_conf *);
+static void	master_ticket_cb(evutil_socket_t, short, void *);
+static void	master_ticket_timer(const struct mgw_conf *);
 
 /* libevent's own complaints go to our log, not to a bare stderr. */
 static void
@@ -146,6 +149,10 @@ master_load(const char *file, char **cause)
 		generation_free(g);
 		return (NULL);
 	}
+	if (tls_conf_build(conf, cause) == -1) {
+		generation_free(g);
+		return (NULL);
+	}
 	return (g);
 }
 
@@ -174,6 +181,8 @@ master_shm(struct mgw_conf *conf, char **cause)
 	if (stats_init(cause) == -1)
 		return (-1);
 	if (metrics_conf(conf, cause) == -1)
+		return (-1);
+	if (tls_keys_init(cause) == -1)
 		return (-1);
 	if (shm_zone_add("general", conf->c_shm.size, 1, cause) == NULL)
 		return (-1);
@@ -333,6 +342,7 @@ master_worker_ready(struct worker *w)
 	m.reloads++;
 	metrics_reload_done();
 	generation_free(old);
+	master_ticket_timer(m.cur->g_conf);
 	log_info("reload: generation %d active with %d workers",
 	    m.cur->g_num, m.cur->g_conf->c_gateway.workers);
 	xasprintf(&msg, "reload: generation %d active with %d workers",
@@ -394,6 +404,42 @@ master_reload(char **cause)
 	evtimer_add(m.reload_timer, &tv);
 	master_spawn_gen(g, &m.nls);
 	return (0);
+}
+
+/*
+ * Rotate the ticket keys at the shortest ticket_key_rotation of the
+ * TLS listeners that use tickets (there is one key set for all).
+ */
+static void
+master_ticket_timer(const struct mgw_conf *conf)
+{
+	struct timeval	 tv;
+	uint64_t	 ms = 0;
+	size_t		 i;
+
+	for (i = 0; i < conf->c_nlisteners; i++) {
+		const struct conf_tls *t = conf->c_listeners[i].l_tls;
+
+		if (t != NULL && t->t_tickets && (ms == 0 ||
+		    t->t_ticket_rotation < ms))
+			ms = t->t_ticket_rotation;
+	}
+	evtimer_del(m.ticket_timer);
+	if (ms == 0)
+		return;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(m.ticket_timer, &tv);
+}
+
+static void
+master_ticket_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	if (tls_keys_rotate() == -1)
+		log_warnx("tls: cannot rotate the session ticket keys");
+	else
+		log_debug("tls: session ticket keys rotated");
+	master_ticket_timer(m.cur->g_conf);
 }
 
 /* The new generation did not come up: kill it, keep the old one. */
@@ -589,7 +635,8 @@ master_totals(char **out)
 	    "responses_1xx: %llu\nresponses_2xx: %llu\nresponses_3xx: %llu\n"
 	    "responses_4xx: %llu\nresponses_5xx: %llu\n"
 	    "connections_accepted: %llu\nconnections_active: %lld\n"
-	    "upstream_errors: %llu\nreloads: %u\nworker_respawns: %u\n",
+	    "upstream_errors: %llu\nreloads: %u\nworker_respawns: %u\n"
+	    "tls_handshakes: %llu\ntls_resumed: %llu\ntls_failures: %llu\n",
 	    (unsigned long long)t.requests, (unsigned long long)t.bytes_in,
 	    (unsigned long long)t.bytes_out,
 	    (unsigned long long)t.status[STATS_1XX],
@@ -598,7 +645,10 @@ master_totals(char **out)
 	    (unsigned long long)t.status[STATS_4XX],
 	    (unsigned long long)t.status[STATS_5XX],
 	    (unsigned long long)t.accepted, (long long)t.active,
-	    (unsigned long long)t.upstream_errors, m.reloads, m.respawns);
+	    (unsigned long long)t.upstream_errors, m.reloads, m.respawns,
+	    (unsigned long long)t.tls_handshakes,
+	    (unsigned long long)t.tls_resumed,
+	    (unsigned long long)t.tls_failures);
 	*out = s;
 }
 
@@ -832,6 +882,8 @@ master_run(const char *file, int debug, int verbose)
 
 		evtimer_add(m.sample_timer, &one);
 	}
+	m.ticket_timer = evtimer_new(master_base, master_ticket_cb, NULL);
+	master_ticket_timer(conf);
 	m.nfails = conf->c_gateway.workers;
 	m.fails = xcalloc(m.nfails + 1, sizeof(int));
 	master_prepare_files(conf);
@@ -856,6 +908,7 @@ master_run(const char *file, int debug, int verbose)
 	event_free(m.drain_timer);
 	event_free(m.stop_timer);
 	event_free(m.sample_timer);
+	event_free(m.ticket_timer);
 	generation_free(m.cur);
 	free(m.fails);
 	shm_zone_freeall();

@@ -26,6 +26,17 @@ int	conf_cidr_match(const struct conf_cidr *, size_t,
 	    const struct sockaddr *);
 int	conf_worker_ids(const struct mgw_conf *, uid_t *, gid_t *);
 
+/* tls-conf.c */
+/*
+ * Build the OpenSSL contexts of conf (listeners' certificates, https
+ * endpoints).  Master only, at load; 0, or -1 with every failure in
+ * *cause as "file:line: path: file: reason".
+ */
+int	tls_conf_build(struct mgw_conf *, char **);
+void	tls_conf_free(struct mgw_conf *);
+int	tls_conf_protocol(const char *);	/* TLS1_2_VERSION or -1 */
+const char *tls_conf_reason(char *, size_t);	/* OpenSSL's last error */
+
 /* conf-table.c */
 /*
  * The declarative option table conf_load() walks: one entry per key, with
@@ -68,7 +79,14 @@ enum conf_check {
 	CONF_CHK_HEADER_NAME,	/* an HTTP header name (RFC 9110 token) */
 	CONF_CHK_POLICY,	/* item: unique name, algorithm limits */
 	CONF_CHK_CONSUMER,	/* item: unique name */
-	CONF_CHK_LOG_FORMAT	/* "combined" or "json" */
+	CONF_CHK_LOG_FORMAT,	/* "combined" or "json" */
+	CONF_CHK_TLS,		/* group: listener tls, where, client_ca */
+	CONF_CHK_UPSTREAM_TLS,	/* group: certificate and key together */
+	CONF_CHK_PROTOCOLS,	/* TLSv1.2, TLSv1.3, ... */
+	CONF_CHK_UNKNOWN_SNI,	/* default or refuse */
+	CONF_CHK_VERIFY_CLIENT,	/* off, optional, required */
+	CONF_CHK_MUTUAL_TLS,	/* mandatory or optional */
+	CONF_CHK_CERT_FP	/* "sha256:<64 hex>" each */
 };
 #define CONF_F_REQUIRED	0x1	/* error if absent */
 #define CONF_F_NONEMPTY	0x2	/* list or array: at least one item */

@@ -569,7 +569,7 @@ mgw_request_resource_path(struct mgw_request *mr)
 int
 mgw_request_listener(struct mgw_request *mr)
 {
-	return (((struct request *)mr)->r_conn->c_listener);
+	return (((struct request *)mr)->r_conn->c_lidx);
 }
 
 const char *

@@ -673,7 +673,8 @@ status_json_doc(const struct mgw_conf *conf, int gen,
 	    "\"responses\":{\"1xx\":%llu,\"2xx\":%llu,\"3xx\":%llu,"
 	    "\"4xx\":%llu,\"5xx\":%llu},"
 	    "\"connections\":{\"accepted\":%llu,\"active\":%lld},"
-	    "\"upstream_errors\":%llu,",
+	    "\"upstream_errors\":%llu,\"tls\":{\"handshakes\":%llu,"
+	    "\"resumed\":%llu,\"failures\":%llu},",
 	    MGW_VERSION, gen,
 	    (unsigned long long)d->sd_stats.requests,
 	    (unsigned long long)d->sd_stats.bytes_in,
@@ -685,7 +686,10 @@ status_json_doc(const struct mgw_conf *conf, int gen,
 	    (unsigned long long)d->sd_stats.status[STATS_5XX],
 	    (unsigned long long)d->sd_stats.accepted,
 	    (long long)d->sd_stats.active,
-	    (unsigned long long)d->sd_stats.upstream_errors);
+	    (unsigned long long)d->sd_stats.upstream_errors,
+	    (unsigned long long)d->sd_stats.tls_handshakes,
+	    (unsigned long long)d->sd_stats.tls_resumed,
+	    (unsigned long long)d->sd_stats.tls_failures);
 	w = &d->sd_total_win;
 	fprintf(f, "\"window_seconds\":%.3f,\"requests_per_second\":%.3f,"
 	    "\"error_rate\":%.4f,\"latency_ms\":{\"p50\":",
@@ -796,7 +800,8 @@ status_text_doc(const struct mgw_conf *conf, const struct status_doc *d)
 	    "responses_1xx: %llu\nresponses_2xx: %llu\nresponses_3xx: %llu\n"
 	    "responses_4xx: %llu\nresponses_5xx: %llu\n"
 	    "connections_accepted: %llu\nconnections_active: %lld\n"
-	    "upstream_errors: %llu\nreloads: %llu\nworker_respawns: %llu\n",
+	    "upstream_errors: %llu\nreloads: %llu\nworker_respawns: %llu\n"
+	    "tls_handshakes: %llu\ntls_resumed: %llu\ntls_failures: %llu\n",
 	    (unsigned long long)d->sd_stats.requests,
 	    (unsigned long long)d->sd_stats.bytes_in,
 	    (unsigned long long)d->sd_stats.bytes_out,
@@ -809,7 +814,10 @@ status_text_doc(const struct mgw_conf *conf, const struct status_doc *d)
 	    (long long)d->sd_stats.active,
 	    (unsigned long long)d->sd_stats.upstream_errors,
 	    (unsigned long long)d->sd_global.reloads,
-	    (unsigned long long)d->sd_global.restarts);
+	    (unsigned long long)d->sd_global.restarts,
+	    (unsigned long long)d->sd_stats.tls_handshakes,
+	    (unsigned long long)d->sd_stats.tls_resumed,
+	    (unsigned long long)d->sd_stats.tls_failures);
 	w = &d->sd_total_win;
 	fprintf(f, "window_seconds: %.1f\nrequests_per_second: %.2f\n"
 	    "error_rate: %.4f\n", w->sw_seconds, w->sw_rps,

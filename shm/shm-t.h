@@ -46,6 +46,9 @@ struct stats_slot {
 	_Atomic uint64_t	 st_accepted;	/* connections */
 	_Atomic int64_t		 st_active;	/* connections open now */
 	_Atomic uint64_t	 st_upstream_errors;
+	_Atomic uint64_t	 st_tls_handshakes;	/* completed, server side */
+	_Atomic uint64_t	 st_tls_resumed;	/* of which resumed */
+	_Atomic uint64_t	 st_tls_failures;	/* refused or failed */
 	_Atomic uint32_t	 st_pid;	/* owner, 0 = free */
 } __attribute__((aligned(SHM_CACHELINE)));
 
@@ -57,6 +60,25 @@ struct stats_totals {
 	uint64_t		 accepted;
 	int64_t			 active;
 	uint64_t		 upstream_errors;
+	uint64_t		 tls_handshakes;
+	uint64_t		 tls_resumed;
+	uint64_t		 tls_failures;
+};
+
+/*
+ * Session ticket keys in the "tls-keys" zone, under its lock: the master
+ * writes them (start, rotation), workers read them in the handshake.
+ * [0] encrypts new tickets, [0] and [1] decrypt.  A zeroed key name is a
+ * key not made yet and never matches.
+ */
+struct tls_ticket_key {
+	uint8_t			 tk_name[16];
+	uint8_t			 tk_aes[32];	/* AES-256-CBC */
+	uint8_t			 tk_hmac[32];	/* HMAC-SHA256 */
+};
+struct tls_keys {
+	struct tls_ticket_key	 tk_key[2];
+	uint64_t		 tk_rotations;
 };
 
 #endif /* MGW_SHM_T_H */

@@ -27,7 +27,7 @@
 #include "shm.h"
 
 #define STATS_ZONE	"stats"
-#define STATS_LAYOUT	1	/* bump when struct stats_slot changes */
+#define STATS_LAYOUT	2	/* bump when struct stats_slot changes */
 
 static struct stats_slot	*stats_slots(void);
 
@@ -164,5 +164,11 @@ stats_sum(struct stats_totals *t)
 		    memory_order_relaxed);
 		t->upstream_errors += atomic_load_explicit(
 		    &sl->st_upstream_errors, memory_order_relaxed);
+		t->tls_handshakes += atomic_load_explicit(
+		    &sl->st_tls_handshakes, memory_order_relaxed);
+		t->tls_resumed += atomic_load_explicit(&sl->st_tls_resumed,
+		    memory_order_relaxed);
+		t->tls_failures += atomic_load_explicit(&sl->st_tls_failures,
+		    memory_order_relaxed);
 	}
 }

@@ -4,7 +4,7 @@ set -e
 build="autoconf automake make gcc libc6-dev pkg-config libevent-dev libssl-dev \
 libconfig-dev node-llhttp zlib1g-dev"
 test="$build libcunit1-dev clang curl nginx-light python3 mandoc procps \
-prometheus chromium"
+prometheus chromium openssl testssl.sh"
 bench="$test wrk"
 case "${1:-build}" in
 build) pkgs=$build ;;

@@ -24,6 +24,9 @@
 
 #include <llhttp.h>
 
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include "lib.h"
 #include "master.h"
 #include "shm.h"
@@ -37,24 +40,27 @@ static void	conn_event_cb(struct io *, short, void *);
 static void	conn_timer_cb(evutil_socket_t, short, void *);
 static void	conn_resume_cb(evutil_socket_t, short, void *);
 static void	conn_linger_read_cb(struct io *, void *);
+static void	conn_tls_event(struct conn *, short);
 
 /*
- * Over max_connections (or draining): answer 503 on the bare socket and
- * close it, without the cost of a connection.  The length is computed,
- * not written by hand, so it cannot drift from the body.
+ * Answer on the bare socket, in plain text, and half-close it: for a
+ * client we will not serve (over max_connections, plain HTTP on a TLS
+ * port).  The length is computed, not written by hand, so it cannot
+ * drift from the body.
  */
 static void
-conn_busy(int fd)
+conn_refuse(int fd, int status, const char *code, const char *msg)
 {
-	static const char	 body[] = "{\"error\":{\"status\":503,"
-	    "\"code\":\"service_unavailable\","
-	    "\"message\":\"too many connections\",\"request_id\":\"\"}}\n";
-	char			 buf[512];
-	int			 n, i;
+	char			 buf[512], body[256];
+	int			 n, blen, i;
 
-	n = snprintf(buf, sizeof(buf), "HTTP/1.1 503 Service Unavailable\r\n"
-	    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-	    "Connection: close\r\n\r\n%s", sizeof(body) - 1, body);
+	blen = snprintf(body, sizeof(body), "{\"error\":{\"status\":%d,"
+	    "\"code\":\"%s\",\"message\":\"%s\",\"request_id\":\"\"}}\n",
+	    status, code, msg);
+	n = snprintf(buf, sizeof(buf), "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %d\r\n"
+	    "Connection: close\r\n\r\n%s", status, response_reason(status),
+	    blen, body);
 	(void)!write(fd, buf, n);
 	/*
 	 * Closing with unread request bytes makes the kernel send a reset,
@@ -65,12 +71,19 @@ conn_busy(int fd)
 	for (i = 0; i < 16; i++)
 		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
 			break;
+}
+
+/* Over max_connections (or draining): 503 and close, no connection. */
+static void
+conn_busy(int fd)
+{
+	conn_refuse(fd, 503, "service_unavailable", "too many connections");
 	close(fd);
 }
 
 /*
- * A listener accepted fd.  Worker only.  Over max_connections the client
- * gets a 503 written directly and the socket is closed.
+ * Listener lidx accepted fd.  Worker only.  Over max_connections the
+ * client gets a 503 written directly and the socket is closed.
  */
 void
 conn_accept(int fd, struct sockaddr *sa, int salen, int lidx)
@@ -90,7 +103,7 @@ conn_accept(int fd, struct sockaddr *sa, int salen, int lidx)
 	c->c_fd = fd;
 	memcpy(&c->c_peer, sa, salen);
 	c->c_peerlen = salen;
-	c->c_listener = lidx;
+	c->c_lidx = lidx;
 	c->c_admin = wenv->we_listener_admin[lidx];
 	if (sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr,
@@ -120,6 +133,11 @@ conn_accept(int fd, struct sockaddr *sa, int salen, int lidx)
 		free(c);
 		return;
 	}
+	if ((size_t)lidx < wenv->we_conf->c_nlisteners)
+		c->c_listener = &wenv->we_conf->c_listeners[lidx];
+	if (c->c_listener != NULL && c->c_listener->l_tls != NULL &&
+	    c->c_listener->l_tls->t_nctx > 0)
+		io_tls_accept(c->c_io, c->c_listener->l_tls->t_ctx[0]);
 	llhttp_init(&c->c_parser, HTTP_REQUEST, &http_settings);
 	c->c_parser.data = c;
 	/* Bound what a client can make us buffer; reading resumes below it. */
@@ -168,6 +186,8 @@ conn_close(struct conn *c)
 		atomic_fetch_sub_explicit(&wenv->we_stats->st_active, 1,
 		    memory_order_relaxed);
 	io_free(c->c_io);
+	tls_peer_free(c->c_cert);
+	tls_peer_free(c->c_hdr_cert);
 	event_free(c->c_timer);
 	event_free(c->c_resume);
 	pool_free(c->c_pool);
@@ -265,7 +285,7 @@ conn_linger(struct conn *c)
 		conn_read_enable(c, 0);
 		return;
 	}
-	shutdown(c->c_fd, SHUT_WR);
+	io_shutdown(c->c_io);
 	evbuffer_drain(io_get_input(c->c_io),
 	    evbuffer_get_length(io_get_input(c->c_io)));
 	io_setcb(c->c_io, conn_linger_read_cb, NULL,
@@ -323,6 +343,10 @@ conn_event_cb(struct io *bev, short what, void *arg)
 	struct conn	*c = arg;
 	struct request	*r = c->c_req;
 
+	if (what & (IO_EVENT_HANDSHAKE | IO_EVENT_TLS | IO_EVENT_NOT_TLS)) {
+		conn_tls_event(c, what);
+		return;
+	}
 	if (c->c_state == CONN_LINGER) {
 		conn_close(c);
 		return;
@@ -398,4 +422,73 @@ conn_drain_idle(void)
 		else
 			c->c_close = 1;
 	}
+}
+
+/*
+ * TLS news from io.c: a handshake done (counted; the connection goes
+ * on), failed, or plain HTTP on a TLS port (answered in plain text).
+ * Failures are the client's doing, so they are logged at info level:
+ * a scanner must not flood the log with warnings.
+ */
+static void
+conn_tls_event(struct conn *c, short what)
+{
+	SSL	*ssl;
+
+	if (what & IO_EVENT_HANDSHAKE) {
+		ssl = io_tls(c->c_io);
+		if (wenv->we_stats != NULL) {
+			atomic_fetch_add_explicit(
+			    &wenv->we_stats->st_tls_handshakes, 1,
+			    memory_order_relaxed);
+			if (ssl != NULL && SSL_session_reused(ssl))
+				atomic_fetch_add_explicit(
+				    &wenv->we_stats->st_tls_resumed, 1,
+				    memory_order_relaxed);
+		}
+		if (ssl != NULL)
+			log_debug("tls: %s: %s %s%s", c->c_peer_text,
+			    SSL_get_version(ssl), SSL_get_cipher_name(ssl),
+			    SSL_session_reused(ssl) ? " resumed" : "");
+		return;
+	}
+	if (wenv->we_stats != NULL)
+		atomic_fetch_add_explicit(&wenv->we_stats->st_tls_failures, 1,
+		    memory_order_relaxed);
+	if (what & IO_EVENT_NOT_TLS) {
+		log_info("tls: %s: plain HTTP on TLS listener %s",
+		    c->c_peer_text, c->c_listener != NULL ?
+		    c->c_listener->l_name : "?");
+		conn_refuse(c->c_fd, 400, "http_on_https_port",
+		    "this port speaks HTTPS");
+	} else
+		log_info("tls: %s: handshake failed: %s", c->c_peer_text,
+		    io_tls_error(c->c_io));
+	conn_close(c);
+}
+
+/*
+ * The verified certificate of the TLS peer, derived once per
+ * connection.  NULL on a plain connection, without a certificate, or if
+ * it did not verify (optional verification lets such a client in only
+ * when verify_client is off, and then its certificate means nothing).
+ */
+const struct conn_cert *
+conn_client_cert(struct conn *c)
+{
+	SSL	*ssl;
+	X509	*x;
+
+	if (c->c_cert_done)
+		return (c->c_cert);
+	c->c_cert_done = 1;
+	if ((ssl = io_tls(c->c_io)) == NULL ||
+	    c->c_listener == NULL || c->c_listener->l_tls == NULL ||
+	    c->c_listener->l_tls->t_verify == CONF_VERIFY_OFF)
+		return (NULL);
+	if ((x = SSL_get0_peer_certificate(ssl)) == NULL ||
+	    SSL_get_verify_result(ssl) != X509_V_OK)
+		return (NULL);
+	c->c_cert = tls_peer_cert(x);
+	return (c->c_cert);
 }

@@ -43,6 +43,7 @@ static void	http_dispatch(struct request *);
 static void	http_access_verdict(struct request *, int);
 static void	http_parse_error(struct conn *, llhttp_errno_t);
 static int	http_te_chunked_only(const struct http_head *);
+static int	http_client_cert(struct request *);
 
 const llhttp_settings_t http_settings = {
 	.on_message_begin = http_on_message_begin,
@@ -546,8 +547,71 @@ http_process_head(struct request *r)
 	    r->r_route.rm_resource->r_endpoints != NULL) ?
 	    r->r_route.rm_resource->r_endpoints :
 	    &r->r_route.rm_api->a_endpoints;
+	if (http_client_cert(r) == -1)
+		return;
 	r->r_access_idx = 0;
 	http_access_verdict(r, plugin_run_access(r));
+}
+
+/*
+ * Mutual TLS for the routed request: find the client certificate (ours
+ * or a trusted proxy's), refuse an API that mandates one when there is
+ * none, and let a matching certificate name the consumer before the
+ * access phase runs.  0, or -1 when the request was answered.
+ */
+static int
+http_client_cert(struct request *r)
+{
+	struct conn			*c = r->r_conn;
+	const struct mgw_conf		*conf = wenv->we_conf;
+	const struct conf_consumer	*cs;
+	const char			*hname, *v, *why;
+	size_t				 i, j, vlen;
+
+	hname = conf->c_gateway.trusted_cert_header;
+	if (hname != NULL && (v = http_header_find(&r->r_head, hname,
+	    &vlen)) != NULL && vlen > 0 &&
+	    conf_cidr_match(conf->c_gateway.trusted,
+	    conf->c_gateway.ntrusted_proxies, (struct sockaddr *)&c->c_peer)) {
+		tls_peer_free(c->c_hdr_cert);
+		c->c_hdr_cert = tls_peer_from_header(v, vlen, &why);
+		if (c->c_hdr_cert == NULL)
+			log_info("request %s: %s from %s: %s", r->r_id, hname,
+			    c->c_peer_text, why);
+		r->r_cert = c->c_hdr_cert;
+	}
+	if (r->r_cert == NULL)
+		r->r_cert = conn_client_cert(c);
+	if (r->r_cert == NULL) {
+		if (r->r_route.rm_api->a_mutual_tls != CONF_MTLS_MANDATORY)
+			return (0);
+		response_error(r, 401, "client_certificate_required",
+		    "this API requires a valid client certificate (mutual "
+		    "TLS)");
+		return (-1);
+	}
+	for (i = 0; i < conf->c_nconsumers && r->r_consumer == NULL; i++) {
+		cs = &conf->c_consumers[i];
+		for (j = 0; j < cs->cs_ncertificates; j++)
+			if (strcmp(cs->cs_certificates[j],
+			    r->r_cert->cc_fp) == 0)
+				break;
+		if (j == cs->cs_ncertificates) {
+			for (j = 0; j < cs->cs_ncertificate_subjects; j++)
+				if (strcmp(cs->cs_certificate_subjects[j],
+				    r->r_cert->cc_subject) == 0)
+					break;
+			if (j == cs->cs_ncertificate_subjects)
+				continue;
+		}
+		if (mgw_request_set_consumer((struct mgw_request *)r,
+		    cs->cs_name) == -1) {
+			response_error(r, 500, "internal_error",
+			    "out of memory");
+			return (-1);
+		}
+	}
+	return (0);
 }
 
 /*

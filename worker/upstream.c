@@ -247,11 +247,11 @@ upstream_build_head(struct request *r, const struct conf_url *u,
 {
 	struct conn		*c = r->r_conn;
 	const struct http_head	*h = &r->r_head;
-	const char		*rest, *cv, *v;
+	const char		*rest, *cv, *v, *certhdr, *trhdr;
 	size_t			 restlen, cvlen, vlen, cap;
 	struct hbuf		 hb;
 	char			*enc;
-	int			 trusted, k, first;
+	int			 trusted, k, first, tls;
 
 	trusted = conf_cidr_match(wenv->we_conf->c_gateway.trusted,
 	    wenv->we_conf->c_gateway.ntrusted_proxies,
@@ -266,6 +266,11 @@ upstream_build_head(struct request *r, const struct conf_url *u,
 	    strlen(u->u_host) + r->r_querylen + 256 + sizeof(c->c_peer_text);
 	for (k = 0; k < r->r_nset; k++)
 		cap += r->r_set[k].namelen + r->r_set[k].valuelen + 4;
+	tls = c->c_listener != NULL && c->c_listener->l_tls != NULL;
+	certhdr = tls ? c->c_listener->l_tls->t_cert_header : NULL;
+	trhdr = wenv->we_conf->c_gateway.trusted_cert_header;
+	if (certhdr != NULL && r->r_cert != NULL)
+		cap += strlen(certhdr) + strlen(r->r_cert->cc_pem_enc) + 4;
 	if (hbuf_init(&hb, r->r_pool, cap) == -1)
 		return (-1);
 	hbuf_str(&hb, r->r_method_name);
@@ -289,6 +294,19 @@ upstream_build_head(struct request *r, const struct conf_url *u,
 		    h->hdr[k].namelen) ||
 		    upstream_plugin_set(r, h->hdr[k].name, h->hdr[k].namelen))
 			continue;
+		/*
+		 * A client cannot forge the certificate header: ours
+		 * replaces it, and a proxy's passes only from a trusted one.
+		 */
+		if (certhdr != NULL && h->hdr[k].namelen == strlen(certhdr) &&
+		    strncasecmp(h->hdr[k].name, certhdr,
+		    h->hdr[k].namelen) == 0)
+			continue;
+		if (trhdr != NULL && !trusted &&
+		    h->hdr[k].namelen == strlen(trhdr) &&
+		    strncasecmp(h->hdr[k].name, trhdr,
+		    h->hdr[k].namelen) == 0)
+			continue;
 		hbuf_header(&hb, h->hdr[k].name, h->hdr[k].namelen,
 		    h->hdr[k].value != NULL ? h->hdr[k].value : "",
 		    h->hdr[k].valuelen);
@@ -296,6 +314,9 @@ upstream_build_head(struct request *r, const struct conf_url *u,
 	for (k = 0; k < r->r_nset; k++)
 		hbuf_header(&hb, r->r_set[k].name, r->r_set[k].namelen,
 		    r->r_set[k].value, r->r_set[k].valuelen);
+	if (certhdr != NULL && r->r_cert != NULL)
+		hbuf_header(&hb, certhdr, strlen(certhdr),
+		    r->r_cert->cc_pem_enc, strlen(r->r_cert->cc_pem_enc));
 
 	/* X-Forwarded-For: a trusted proxy's list is extended, else reset. */
 	hbuf_add(&hb, "X-Forwarded-For: ", 17);
@@ -319,6 +340,8 @@ upstream_build_head(struct request *r, const struct conf_url *u,
 	v = trusted ? http_header_find(h, "x-forwarded-proto", &vlen) : NULL;
 	if (v != NULL && vlen > 0)
 		hbuf_header(&hb, "X-Forwarded-Proto", 17, v, vlen);
+	else if (tls)
+		hbuf_add(&hb, "X-Forwarded-Proto: https\r\n", 26);
 	else
 		hbuf_add(&hb, "X-Forwarded-Proto: http\r\n", 25);
 	v = trusted ? http_header_find(h, "x-forwarded-host", &vlen) : NULL;
@@ -419,6 +442,16 @@ upstream_connect(struct request *r, size_t idx)
 			close(fd);
 		upstream_conn_free(uc);
 		upstream_fail(r, 500, "internal_error", "out of memory");
+		return;
+	}
+	if (u->u_tls && (ep->ep_tls_ctx == NULL ||
+	    io_tls_connect(uc->uc_io, ep->ep_tls_ctx, ep->ep_tls != NULL &&
+	    ep->ep_tls->ut_server_name != NULL ? ep->ep_tls->ut_server_name :
+	    u->u_tlsname) == -1)) {
+		upstream_conn_free(uc);
+		upstream_count_error(r, METRICS_UE_TLS);
+		upstream_fail(r, 502, "upstream_tls_error",
+		    "cannot set up TLS to the upstream");
 		return;
 	}
 	uc->uc_req = r;
@@ -721,6 +754,20 @@ upstream_event_cb(struct io *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED) {
 		upstream_attach(r, uc);
+		return;
+	}
+	if (!uc->uc_connected && (what & IO_EVENT_TLS)) {
+		/*
+		 * Verification or handshake failure: another endpoint of
+		 * the group has the same settings, so no retry.
+		 */
+		log_warnx("upstream %s: TLS handshake failed: %s (request %s)",
+		    r->r_upstream_name, io_tls_error(bev), r->r_id);
+		upstream_count_error(r, METRICS_UE_TLS);
+		r->r_up = NULL;
+		upstream_conn_free(uc);
+		upstream_fail(r, 502, "upstream_tls_error",
+		    "TLS handshake with the upstream failed");
 		return;
 	}
 	if (!uc->uc_connected) {

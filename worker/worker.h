@@ -200,6 +200,7 @@ struct request {
 	uint64_t		 r_up_start_us;	/* monotonic, first connect */
 	uint64_t		 r_up_end_us;	/* monotonic, response done */
 	const char		*r_consumer;	/* pool copy, NULL none */
+	const struct conn_cert	*r_cert;	/* client certificate, NULL none */
 	char			*r_client_ip;	/* pool, made on demand */
 	void			**r_ctx;	/* per plugin, pool */
 	struct event		*r_timer;	/* body or upstream timeouts */
@@ -224,7 +225,7 @@ struct conn {
 	char			 c_peer_text[64];
 	char			 c_local_port[8];
 	int			 c_admin;	/* accepted on an admin listener */
-	int			 c_listener;	/* index in conf->c_listeners */
+	int			 c_lidx;	/* index in conf->c_listeners */
 	int			 c_close;	/* close after this response */
 	int			 c_paused;	/* parser paused by us */
 	int			 c_reading;	/* EV_READ enabled */
@@ -233,6 +234,10 @@ struct conn {
 	uint32_t		 c_nrequests;
 	struct event		*c_timer;	/* header/keepalive/linger */
 	struct event		*c_resume;	/* deferred http_read() */
+	const struct conf_listener *c_listener;
+	struct conn_cert	*c_cert;	/* verified TLS peer, lazily */
+	int			 c_cert_done;	/* c_cert looked at */
+	struct conn_cert	*c_hdr_cert;	/* trusted proxy's, this request */
 };
 
 /* io.c: buffered sockets that write before the loop sleeps */
@@ -254,6 +259,26 @@ void		 io_disable(struct io *, short);
 short		 io_get_enabled(struct io *);
 int		 io_socket_connect(struct io *, const struct sockaddr *,
 		    socklen_t);
+/* Event flags beside libevent's BEV_EVENT_* (which stop at 0x80). */
+#define IO_EVENT_TLS		0x100	/* with ERROR: TLS failed */
+#define IO_EVENT_HANDSHAKE	0x200	/* server handshake complete */
+#define IO_EVENT_NOT_TLS	0x400	/* with ERROR: plain bytes on TLS */
+struct ssl_ctx_st;
+struct ssl_st;
+void		 io_tls_accept(struct io *, struct ssl_ctx_st *);
+int		 io_tls_connect(struct io *, struct ssl_ctx_st *,
+		    const char *);
+struct ssl_st	*io_tls(struct io *);
+const char	*io_tls_error(struct io *);
+void		 io_shutdown(struct io *);
+
+/* tls-peer.c: client certificates, in the forms requests use */
+struct x509_st;
+struct conn_cert *tls_peer_cert(struct x509_st *);
+struct conn_cert *tls_peer_from_header(const char *, size_t,
+	    const char **);
+void	tls_peer_free(struct conn_cert *);
+size_t	tls_peer_urlencode(const char *, size_t, char *);
 
 /* hbuf.c: a message head built in request memory, queued at once */
 struct hbuf {
@@ -284,6 +309,18 @@ void	worker_conn_closed(void);
 
 /* conn.c */
 void	conn_accept(int, struct sockaddr *, int, int);	/* listener index */
+/*
+ * The client certificate the request may rely on: the one the TLS peer
+ * presented and we verified or, from a trusted proxy, the one in
+ * trusted_client_certificate_header.  NULL if none.  The connection
+ * keeps the derived forms (fingerprint, subject, encoded PEM).
+ */
+struct conn_cert {
+	char		*cc_fp;		/* "sha256:<64 lowercase hex>" */
+	char		*cc_subject;	/* RFC 2253 */
+	char		*cc_pem_enc;	/* URL-encoded PEM */
+};
+const struct conn_cert *conn_client_cert(struct conn *);
 void	conn_close(struct conn *);
 void	conn_linger(struct conn *);
 void	conn_keepalive(struct conn *);

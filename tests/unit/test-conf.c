@@ -868,20 +868,92 @@ test_err_url(void)
 	CU_ASSERT_EQUAL(test_nlines(test_cause), 10);
 }
 
+/* https:// endpoints are accepted, with port 443 by default. */
 static void
-test_err_https(void)
+test_https(void)
 {
-	char	*f;
+	struct mgw_conf		*c;
+	const struct conf_url	*u;
+	char			*f;
 
 	f = test_write(LISTENER "apis = ( " API_HEAD("a", "/a")
 	    "endpoints = {\n"
-	    "  production = [ \"https://127.0.0.1/v1\" ];\n"
-	    "  sandbox = [ \"HTTPS://127.0.0.1:8443\" ]; }; } );\n");
+	    "  production = [ \"https://127.0.0.1/v1\",\n"
+	    "    \"HTTPS://localhost:8443\" ];\n"
+	    "  tls = { verify = false; server_name = \"api.test\"; }; }; } );\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c = test_load(f, NULL));
+	u = c->c_apis[0].a_endpoints.ep_production;
+	CU_ASSERT_TRUE(u[0].u_tls && u[1].u_tls);
+	CU_ASSERT_EQUAL(ntohs(((struct sockaddr_in *)&u[0].u_ss)->sin_port),
+	    443);
+	CU_ASSERT_STRING_EQUAL(u[0].u_tlsname, "127.0.0.1");
+	CU_ASSERT_STRING_EQUAL(u[1].u_tlsname, "localhost");
+	CU_ASSERT_STRING_EQUAL(u[1].u_host, "localhost:8443");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c->c_apis[0].a_endpoints.ep_tls);
+	CU_ASSERT_FALSE(c->c_apis[0].a_endpoints.ep_tls->ut_verify);
+	conf_free(c);
+}
+
+/* A listener's tls group: defaults and the checks of conf.c. */
+static void
+test_tls_listener(void)
+{
+	struct mgw_conf		*c;
+	const struct conf_tls	*t;
+	char			*f;
+
+	f = test_write("listeners = ( { name = \"s\"; listen = \"127.0.0.1:1\";\n"
+	    "  tls = { certificate = \"c.pem\"; key = \"k.pem\"; }; } );\n"
+	    "consumers = ( { name = \"x\";\n"
+	    "  certificates = [ \"SHA256:AB:cd" "000000000000000000000000000000"
+	    "000000000000000000000000000000\" ]; } );\n"
+	    "apis = ( " API_HEAD("a", "/a") MOCK "mutual_tls = \"mandatory\"; } );\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c = test_load(f, NULL));
+	t = c->c_listeners[0].l_tls;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(t->t_nprotocols, 2);
+	CU_ASSERT_STRING_EQUAL(t->t_protocols[0], "TLSv1.2");
+	CU_ASSERT_EQUAL(t->t_verify, CONF_VERIFY_OFF);
+	CU_ASSERT_FALSE(t->t_sni_refuse);
+	CU_ASSERT_TRUE(t->t_tickets);
+	CU_ASSERT_EQUAL(t->t_ticket_rotation, 12 * 3600 * 1000ULL);
+	CU_ASSERT_EQUAL(t->t_session_timeout, 300 * 1000ULL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(t->t_ciphers, "ECDHE-ECDSA-AES128-GCM"));
+	CU_ASSERT_EQUAL(c->c_apis[0].a_mutual_tls, CONF_MTLS_MANDATORY);
+	CU_ASSERT_STRING_EQUAL(c->c_consumers[0].cs_certificates[0],
+	    "sha256:abcd" "000000000000000000000000000000"
+	    "000000000000000000000000000000");
+	conf_free(c);
+
+	f = test_write("listeners = ( { name = \"s\"; listen = \"127.0.0.1:1\";\n"
+	    "  tls = { certificate = \"c.pem\"; key = \"k.pem\";\n"
+	    "    protocols = [ \"SSLv3\" ];\n"
+	    "    unknown_sni = \"maybe\";\n"
+	    "    verify_client = \"sometimes\";\n"
+	    "    crl = \"crl.pem\"; }; },\n"
+	    "  { name = \"t\"; listen = \"127.0.0.1:2\";\n"
+	    "    tls = { certificate = \"c.pem\"; verify_client = \"required\"; }; } );\n"
+	    "consumers = ( { name = \"x\"; certificates = [ \"md5:00\" ]; } );\n"
+	    "apis = ( " API_HEAD("a", "/a") MOCK "mutual_tls = \"always\"; },\n"
+	    API_HEAD("b", "/b") "endpoints = { production = [ \"https://127.0.0.1\" ];\n"
+	    "  tls = { certificate = \"c.pem\"; }; }; } );\n");
 	CU_ASSERT_PTR_NULL(test_load(f, NULL));
-	CU_ASSERT_TRUE(test_has(f, 4, "apis[0].endpoints.production: "
-	    "'https://127.0.0.1/v1': https upstreams are not supported yet"));
-	CU_ASSERT_TRUE(test_has(f, 5, "apis[0].endpoints.sandbox: "
-	    "'HTTPS://127.0.0.1:8443': https upstreams are not supported"));
+	CU_ASSERT_TRUE(test_has(f, 3, "listeners[0].tls.protocols: unknown "
+	    "protocol 'SSLv3'"));
+	CU_ASSERT_TRUE(test_has(f, 4, "listeners[0].tls.unknown_sni: 'maybe'"));
+	CU_ASSERT_TRUE(test_has(f, 5, "listeners[0].tls.verify_client: "
+	    "'sometimes'"));
+	CU_ASSERT_TRUE(test_has(f, 2, "listeners[0].tls: crl needs client_ca"));
+	CU_ASSERT_TRUE(test_has(f, 8, "listeners[1].tls: missing required key "
+	    "'key'"));
+	CU_ASSERT_TRUE(test_has(f, 8, "listeners[1].tls: verify_client "
+	    "required needs client_ca"));
+	CU_ASSERT_TRUE(test_has(f, 9, "consumers[0].certificates: bad "
+	    "certificate fingerprint 'md5:00'"));
+	CU_ASSERT_TRUE(test_has(f, 12, "apis[0].mutual_tls: 'always'"));
+	CU_ASSERT_TRUE(test_has(f, 15, "apis[1].endpoints.tls: certificate and "
+	    "key go together"));
+	CU_ASSERT_EQUAL(test_nlines(test_cause), 9);
 }
 
 static void
@@ -942,7 +1014,7 @@ test_err_multiple(void)
 	    "  { name = \"a\"; listen = \"127.0.0.1:1\"; }\n"
 	    ");\n"
 	    "apis = ( " API_HEAD("x", "/x")
-	    "endpoints = { production = [ \"https://127.0.0.1\" ]; };\n"
+	    "endpoints = { production = [ \"ftp://127.0.0.1\" ]; };\n"
 	    "resources = ( { path = \"/{\"; methods = [ \"GOT\" ]; } );\n"
 	    "} );\n");
 	CU_ASSERT_PTR_NULL(test_load(f, NULL));
@@ -954,7 +1026,8 @@ test_err_multiple(void)
 	    "address 'nowhere'"));
 	CU_ASSERT_TRUE(test_has(f, 8, "listeners[1]: duplicate listener name "
 	    "'a'"));
-	CU_ASSERT_TRUE(test_has(f, 11, "https upstreams are not supported"));
+	CU_ASSERT_TRUE(test_has(f, 11, "bad URL 'ftp://127.0.0.1': expected "
+	    "http[s]://"));
 	CU_ASSERT_TRUE(test_has(f, 12, "apis[0].resources[0].path: bad "
 	    "resource path '/{'"));
 	CU_ASSERT_TRUE(test_has(f, 12, "unknown method 'GOT'"));
@@ -1429,7 +1502,7 @@ test_env_bad_value(void)
 		"MGW_SHM_SIZE=1t",
 		"MGW_LIMITS_MAX_CONNECTIONS=0",
 		"MGW_APIS_PETSTORE_ENDPOINTS_PRODUCTION=http://127.0.0.1,"
-		    "https://127.0.0.1",
+		    "ftp://127.0.0.1",
 		"MGW_GATEWAY_TRUSTED_PROXIES=1.2.3.4/40",
 		"MGW_LISTENERS_HTTP_LISTEN=9090",
 		NULL
@@ -1448,7 +1521,7 @@ test_env_bad_value(void)
 	CU_ASSERT_TRUE(test_has_env("MGW_LIMITS_MAX_CONNECTIONS", "0 is out "
 	    "of range"));
 	CU_ASSERT_TRUE(test_has_env("MGW_APIS_PETSTORE_ENDPOINTS_PRODUCTION",
-	    "https upstreams are not supported yet"));
+	    "bad URL 'ftp://127.0.0.1'"));
 	CU_ASSERT_TRUE(test_has_env("MGW_GATEWAY_TRUSTED_PROXIES", "bad CIDR "
 	    "'1.2.3.4/40'"));
 	CU_ASSERT_TRUE(test_has_env("MGW_LISTENERS_HTTP_LISTEN", "bad listen "
@@ -1765,7 +1838,8 @@ static CU_TestInfo test_conf_cases[] = {
 	{ "error: resource templates", test_err_template },
 	{ "error: methods", test_err_method },
 	{ "error: URLs and endpoints", test_err_url },
-	{ "error: https", test_err_https },
+	{ "https endpoints", test_https },
+	{ "tls: listener, consumers, mutual_tls", test_tls_listener },
 	{ "error: CIDRs", test_err_cidr },
 	{ "error: no listeners", test_err_no_listeners },
 	{ "error: all reported at once", test_err_multiple },

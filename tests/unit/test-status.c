@@ -684,7 +684,8 @@ test_text(void)
 	    "bytes_out", "responses_1xx", "responses_2xx", "responses_3xx",
 	    "responses_4xx", "responses_5xx", "connections_accepted",
 	    "connections_active", "upstream_errors", "reloads",
-	    "worker_respawns", "window_seconds", "requests_per_second",
+	    "worker_respawns", "tls_handshakes", "tls_resumed",
+	    "tls_failures", "window_seconds", "requests_per_second",
 	    "error_rate", "latency_p50_ms", "latency_p99_ms", "throttled" };
 	struct mgw_conf		 conf;
 	struct conf_api		 apis[TEST_NAPIS];
