@@ -232,6 +232,12 @@ struct conf_gateway {
 	size_t			 ntrusted_proxies;
 	struct conf_cidr	*trusted;	/* parsed trusted_proxies */
 	char			*trusted_cert_header;	/* from trusted peers */
+	/* PEM files: the CAs and CRLs of the header's certificate. */
+	char			*trusted_cert_ca;
+	char			*trusted_cert_crl;
+	char			*trusted_where;	/* for errors */
+	/* Built by tls_conf_build() from trusted_cert_ca, NULL none. */
+	struct x509_store_st	*trusted_store;
 };
 
 struct conf_cidr {

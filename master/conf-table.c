@@ -69,6 +69,15 @@ static const struct conf_opt conf_table_gateway[] = {
 	  "believed from trusted_proxies only",
 	  offsetof(struct conf_gateway, trusted_cert_header), 0, 0, NULL, 0,
 	  CONF_CHK_HEADER_NAME },
+	{ "trusted_client_certificate_ca", CONF_T_STRING, 0, 0, NULL,
+	  "PEM file: CAs the header's certificate is verified against on "
+	  "listeners without client_ca",
+	  offsetof(struct conf_gateway, trusted_cert_ca), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "trusted_client_certificate_crl", CONF_T_STRING, 0, 0, NULL,
+	  "PEM file of CRLs for trusted_client_certificate_ca",
+	  offsetof(struct conf_gateway, trusted_cert_crl), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
 };
 
@@ -135,7 +144,7 @@ static const struct conf_opt conf_table_tls[] = {
 	  "resume sessions with tickets whose keys all workers share",
 	  offsetof(struct conf_tls, t_tickets), 0, 0, NULL, 0,
 	  CONF_CHK_NONE },
-	{ "ticket_key_rotation", CONF_T_DURATION, 60 * MS_SEC, 7 * MS_DAY,
+	{ "ticket_key_rotation", CONF_T_DURATION, MS_SEC, 7 * MS_DAY,
 	  "12h",
 	  "how often a new ticket key is made; the last one still decrypts",
 	  offsetof(struct conf_tls, t_ticket_rotation), 0, 0, NULL, 0,
@@ -527,7 +536,7 @@ const struct conf_opt conf_table[] = {
 	{ "gateway", CONF_T_GROUP, 0, 0, NULL,
 	  "process-wide settings",
 	  offsetof(struct mgw_conf, c_gateway), 0, 0, conf_table_gateway, 0,
-	  CONF_CHK_NONE },
+	  CONF_CHK_GATEWAY },
 	{ "listeners", CONF_T_LIST, 0, 0, NULL,
 	  "addresses to accept clients on",
 	  offsetof(struct mgw_conf, c_listeners),

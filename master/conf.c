@@ -1319,6 +1319,7 @@ conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
 	const char		*fmt;
 	struct conf_tls		*tls;
 	struct conf_upstream_tls *ut;
+	struct conf_gateway	*g;
 	size_t			 j;
 	int			 prod, mock;
 
@@ -1425,6 +1426,15 @@ conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
 		if (tls->t_crl != NULL && tls->t_client_ca == NULL)
 			conf_errorat(cx, node->n_file, node->n_line,
 			    "%s: crl needs client_ca", node->n_path);
+		break;
+	case CONF_CHK_GATEWAY:
+		g = items;
+		free(g->trusted_where);
+		g->trusted_where = conf_where(cx, node);
+		if (g->trusted_cert_crl != NULL && g->trusted_cert_ca == NULL)
+			conf_errorat(cx, node->n_file, node->n_line,
+			    "%s: trusted_client_certificate_crl needs "
+			    "trusted_client_certificate_ca", node->n_path);
 		break;
 	case CONF_CHK_UPSTREAM_TLS:
 		ut = items;

@@ -438,7 +438,7 @@ master_ticket_cb(evutil_socket_t fd, short ev, void *arg)
 	if (tls_keys_rotate() == -1)
 		log_warnx("tls: cannot rotate the session ticket keys");
 	else
-		log_debug("tls: session ticket keys rotated");
+		log_info("tls: session ticket keys rotated");
 	master_ticket_timer(m.cur->g_conf);
 }
 

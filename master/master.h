@@ -81,6 +81,7 @@ enum conf_check {
 	CONF_CHK_CONSUMER,	/* item: unique name */
 	CONF_CHK_LOG_FORMAT,	/* "combined" or "json" */
 	CONF_CHK_TLS,		/* group: listener tls, where, client_ca */
+	CONF_CHK_GATEWAY,	/* group: where, trusted certificate CA */
 	CONF_CHK_UPSTREAM_TLS,	/* group: certificate and key together */
 	CONF_CHK_PROTOCOLS,	/* TLSv1.2, TLSv1.3, ... */
 	CONF_CHK_UNKNOWN_SNI,	/* default or refuse */

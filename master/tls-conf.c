@@ -13,11 +13,13 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/ocsp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -44,7 +46,10 @@ static int	tls_conf_alpn_cb(SSL *, const unsigned char **,
 		    void *);
 static int	tls_conf_ocsp_cb(SSL *, void *);
 static int	tls_conf_ocsp_load(SSL_CTX *, const char *, char **);
+static int	tls_conf_ocsp_check(SSL_CTX *, const unsigned char *, size_t,
+		    const char **);
 static int	tls_conf_endpoints(struct conf_endpoints *, char **);
+static int	tls_conf_trusted(struct mgw_conf *, char **);
 static void	tls_conf_addcause(char **, const char *);
 static void	tls_conf_key_error(char **, const char *, const char *);
 
@@ -169,6 +174,8 @@ tls_conf_build(struct mgw_conf *conf, char **cause)
 					t->t_nctx = j + 1;
 		}
 	}
+	if (tls_conf_trusted(conf, cause) == -1)
+		error = -1;
 	for (i = 0; i < conf->c_napis; i++) {
 		a = &conf->c_apis[i];
 		if (tls_conf_endpoints(&a->a_endpoints, cause) == -1)
@@ -180,6 +187,63 @@ tls_conf_build(struct mgw_conf *conf, char **cause)
 				error = -1;
 	}
 	return (error);
+}
+
+/*
+ * The store a trusted proxy's certificate header is verified against on
+ * listeners without a client_ca of their own, and the check that every
+ * listener the header may arrive on has one or the other: a certificate
+ * nobody can verify would never count, which is a configuration error
+ * rather than a surprise at run time.  0, or -1 added to *cause.
+ */
+static int
+tls_conf_trusted(struct mgw_conf *conf, char **cause)
+{
+	struct conf_gateway		*g = &conf->c_gateway;
+	const struct conf_listener	*l;
+	X509_LOOKUP			*lk;
+	const char			*where;
+	char				 buf[256], *msg = NULL;
+	size_t				 i;
+
+	where = g->trusted_where != NULL ? g->trusted_where : "gateway";
+	if (g->trusted_cert_ca != NULL) {
+		if ((g->trusted_store = X509_STORE_new()) == NULL ||
+		    X509_STORE_load_file(g->trusted_store,
+		    g->trusted_cert_ca) != 1)
+			xasprintf(&msg, "%s: trusted_client_certificate_ca %s: "
+			    "%s", where, g->trusted_cert_ca,
+			    tls_conf_reason(buf, sizeof(buf)));
+		else if (g->trusted_cert_crl != NULL && ((lk =
+		    X509_STORE_add_lookup(g->trusted_store,
+		    X509_LOOKUP_file())) == NULL ||
+		    X509_load_crl_file(lk, g->trusted_cert_crl,
+		    X509_FILETYPE_PEM) <= 0))
+			xasprintf(&msg, "%s: trusted_client_certificate_crl "
+			    "%s: %s", where, g->trusted_cert_crl,
+			    tls_conf_reason(buf, sizeof(buf)));
+		else if (g->trusted_cert_crl != NULL)
+			X509_STORE_set_flags(g->trusted_store,
+			    X509_V_FLAG_CRL_CHECK);
+	} else if (g->trusted_cert_header != NULL) {
+		for (i = 0; i < conf->c_nlisteners; i++) {
+			l = &conf->c_listeners[i];
+			if (l->l_admin || (l->l_tls != NULL &&
+			    l->l_tls->t_client_ca != NULL))
+				continue;
+			xasprintf(&msg, "%s: trusted_client_certificate_header "
+			    "needs trusted_client_certificate_ca, or client_ca "
+			    "on listener %s, to verify the certificate", where,
+			    l->l_name);
+			break;
+		}
+	}
+	ERR_clear_error();
+	if (msg == NULL)
+		return (0);
+	tls_conf_addcause(cause, msg);
+	free(msg);
+	return (-1);
 }
 
 /* A client context if ep has an https URL.  0, or -1 added to *cause. */
@@ -261,6 +325,10 @@ tls_conf_free(struct mgw_conf *conf)
 				tls_conf_free_endpoints(
 				    a->a_resources[j].r_endpoints);
 	}
+	X509_STORE_free(conf->c_gateway.trusted_store);
+	conf->c_gateway.trusted_store = NULL;
+	free(conf->c_gateway.trusted_where);
+	conf->c_gateway.trusted_where = NULL;
 }
 
 /* Lowest and highest protocol listed: OpenSSL takes a range. */
@@ -477,6 +545,68 @@ fail:
 	return (NULL);
 }
 
+/*
+ * Is der a response worth stapling for ctx's certificate: a successful
+ * OCSP response that says "good" about a certificate of that serial
+ * number and is current?  A stale or foreign response would make a
+ * careful client refuse us, so it is better refused at load.  0, or -1
+ * with *bad (static).  The issuer is not compared: the chain file need
+ * not hold it, and the client checks the signature anyway.
+ */
+static int
+tls_conf_ocsp_check(SSL_CTX *ctx, const unsigned char *der, size_t len,
+    const char **bad)
+{
+	OCSP_RESPONSE		*resp;
+	OCSP_BASICRESP		*bs = NULL;
+	OCSP_SINGLERESP		*sr;
+	ASN1_GENERALIZEDTIME	*thisupd, *nextupd;
+	ASN1_INTEGER		*serial;
+	X509			*x;
+	int			 i, st = -1, reason, rv = -1;
+
+	*bad = "not a DER OCSP response";
+	if ((resp = d2i_OCSP_RESPONSE(NULL, &der, (long)len)) == NULL)
+		goto out;
+	*bad = "the response status is not successful";
+	if (OCSP_response_status(resp) != OCSP_RESPONSE_STATUS_SUCCESSFUL)
+		goto out;
+	*bad = "not a basic OCSP response";
+	if ((bs = OCSP_response_get1_basic(resp)) == NULL)
+		goto out;
+	*bad = "no certificate";
+	if ((x = SSL_CTX_get0_certificate(ctx)) == NULL)
+		goto out;
+	for (i = 0; i < OCSP_resp_count(bs); i++) {
+		sr = OCSP_resp_get0(bs, i);
+		/* OpenSSL 3.0 takes a non-const id it does not change. */
+		if (OCSP_id_get0_info(NULL, NULL, NULL, &serial,
+		    (OCSP_CERTID *)(uintptr_t)OCSP_SINGLERESP_get0_id(sr)) ==
+		    1 && ASN1_INTEGER_cmp(serial,
+		    X509_get0_serialNumber(x)) == 0) {
+			st = OCSP_single_get0_status(sr, &reason, NULL,
+			    &thisupd, &nextupd);
+			break;
+		}
+	}
+	*bad = "not about this certificate (serial number)";
+	if (st == -1)
+		goto out;
+	*bad = st == V_OCSP_CERTSTATUS_REVOKED ?
+	    "the certificate is revoked" : "the certificate status is unknown";
+	if (st != V_OCSP_CERTSTATUS_GOOD)
+		goto out;
+	*bad = "expired or not yet valid (thisUpdate, nextUpdate)";
+	if (OCSP_check_validity(thisupd, nextupd, 300, -1) != 1)
+		goto out;
+	rv = 0;
+out:
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(resp);
+	ERR_clear_error();
+	return (rv);
+}
+
 /* Read a DER OCSP response to staple.  0, or -1 with *why. */
 static int
 tls_conf_ocsp_load(SSL_CTX *ctx, const char *path, char **why)
@@ -484,6 +614,7 @@ tls_conf_ocsp_load(SSL_CTX *ctx, const char *path, char **why)
 	struct tls_ocsp	*o;
 	FILE		*f;
 	unsigned char	*buf;
+	const char	*bad;
 	size_t		 n;
 
 	if ((f = fopen(path, "rb")) == NULL) {
@@ -497,6 +628,11 @@ tls_conf_ocsp_load(SSL_CTX *ctx, const char *path, char **why)
 		free(buf);
 		xasprintf(why, "ocsp_staple %s: empty or larger than %d bytes",
 		    path, TLS_OCSP_MAX);
+		return (-1);
+	}
+	if (tls_conf_ocsp_check(ctx, buf, n, &bad) == -1) {
+		free(buf);
+		xasprintf(why, "ocsp_staple %s: %s", path, bad);
 		return (-1);
 	}
 	o = xcalloc(1, sizeof(*o));

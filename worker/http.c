@@ -567,17 +567,26 @@ http_client_cert(struct request *r)
 	const struct conf_consumer	*cs;
 	const char			*hname, *v, *why;
 	size_t				 i, j, vlen;
+	int				 depth;
 
+	/*
+	 * The header's certificate is this request's alone: one verified
+	 * for an earlier request on the connection must not linger (the
+	 * upstream header is passed only while it is set).  One that does
+	 * not verify is as good as absent.
+	 */
+	tls_peer_free(c->c_hdr_cert);
+	c->c_hdr_cert = NULL;
 	hname = conf->c_gateway.trusted_cert_header;
 	if (hname != NULL && (v = http_header_find(&r->r_head, hname,
 	    &vlen)) != NULL && vlen > 0 &&
 	    conf_cidr_match(conf->c_gateway.trusted,
 	    conf->c_gateway.ntrusted_proxies, (struct sockaddr *)&c->c_peer)) {
-		tls_peer_free(c->c_hdr_cert);
-		c->c_hdr_cert = tls_peer_from_header(v, vlen, &why);
+		c->c_hdr_cert = tls_peer_from_header(v, vlen,
+		    tls_peer_store(conf, c->c_listener, &depth), depth, &why);
 		if (c->c_hdr_cert == NULL)
-			log_info("request %s: %s from %s: %s", r->r_id, hname,
-			    c->c_peer_text, why);
+			log_info("request %s: %s from %s ignored: %s", r->r_id,
+			    hname, c->c_peer_text, why);
 		r->r_cert = c->c_hdr_cert;
 	}
 	if (r->r_cert == NULL)
@@ -585,6 +594,18 @@ http_client_cert(struct request *r)
 	if (r->r_cert == NULL) {
 		if (r->r_route.rm_api->a_mutual_tls != CONF_MTLS_MANDATORY)
 			return (0);
+		/*
+		 * RFC 9110 wants a challenge on every 401, and no scheme is
+		 * registered for TLS client certificates: "TLS" names what
+		 * is missing, and a browser that knows no such scheme shows
+		 * no password prompt.
+		 */
+		if (mgw_response_add_header((struct mgw_request *)r,
+		    "WWW-Authenticate", "TLS") == -1) {
+			response_error(r, 500, "internal_error",
+			    "out of memory");
+			return (-1);
+		}
 		response_error(r, 401, "client_certificate_required",
 		    "this API requires a valid client certificate (mutual "
 		    "TLS)");

@@ -296,13 +296,14 @@ upstream_build_head(struct request *r, const struct conf_url *u,
 			continue;
 		/*
 		 * A client cannot forge the certificate header: ours
-		 * replaces it, and a proxy's passes only from a trusted one.
+		 * replaces it, and a proxy's passes only from a trusted one
+		 * and only when it verified.
 		 */
 		if (certhdr != NULL && h->hdr[k].namelen == strlen(certhdr) &&
 		    strncasecmp(h->hdr[k].name, certhdr,
 		    h->hdr[k].namelen) == 0)
 			continue;
-		if (trhdr != NULL && !trusted &&
+		if (trhdr != NULL && (!trusted || c->c_hdr_cert == NULL) &&
 		    h->hdr[k].namelen == strlen(trhdr) &&
 		    strncasecmp(h->hdr[k].name, trhdr,
 		    h->hdr[k].namelen) == 0)

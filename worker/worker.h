@@ -275,8 +275,11 @@ void		 io_shutdown(struct io *);
 /* tls-peer.c: client certificates, in the forms requests use */
 struct x509_st;
 struct conn_cert *tls_peer_cert(struct x509_st *);
+struct x509_store_st;
 struct conn_cert *tls_peer_from_header(const char *, size_t,
-	    const char **);
+	    struct x509_store_st *, int, const char **);
+struct x509_store_st *tls_peer_store(const struct mgw_conf *,
+	    const struct conf_listener *, int *);
 void	tls_peer_free(struct conn_cert *);
 size_t	tls_peer_urlencode(const char *, size_t, char *);
 

@@ -36,10 +36,12 @@ inode=$(listen_inode "$PORT")
 [ -n "$inode" ] || fail "no listening socket found for port $PORT"
 
 # Three bounded clients: two keep-alive curl loops, one python loop that
-# opens a new connection per request.  All stop at load_stop.
-load_start 80 200000 "$U/up/ping" "$U/m/a" "$U/up/echo/1" "$U/m/b"
-load_start 80 200000 "$U/m/c" "$U/up/ping" "$U/m/d"
-LOAD_NEWCONN=1 load_start 80 200000 "$U/up/ping" "$U/m/e"
+# opens a new connection per request.  All stop at load_stop; their own
+# bound (300 s) must outlast the whole test, which takes 90 s under ASan
+# on a busy 2-core machine, or phase 2 would see them stop by themselves.
+load_start 300 400000 "$U/up/ping" "$U/m/a" "$U/up/echo/1" "$U/m/b"
+load_start 300 400000 "$U/m/c" "$U/up/ping" "$U/m/d"
+LOAD_NEWCONN=1 load_start 300 400000 "$U/up/ping" "$U/m/e"
 
 # progressed N: the clients made at least N requests more than before.
 progressed() { [ "$(load_total)" -ge "$1" ]; }

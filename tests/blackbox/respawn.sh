@@ -17,8 +17,8 @@ EOC
 mgw_start
 U=http://127.0.0.1:$PORT
 
-load_start 60 100000 "$U/up/ping" "$U/m/a" "$U/m/b"
-LOAD_NEWCONN=1 load_start 60 100000 "$U/m/c" "$U/up/ping"
+load_start 240 200000 "$U/up/ping" "$U/m/a" "$U/m/b"
+LOAD_NEWCONN=1 load_start 240 200000 "$U/m/c" "$U/up/ping"
 progressed() { [ "$(load_total)" -ge "$1" ]; }
 wait_until 20 progressed 20 || fail "the clients make no progress"
 

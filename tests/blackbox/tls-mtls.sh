@@ -16,6 +16,10 @@ PYTHON=$(python3 -c 'import sys; print(sys.executable)') ||
 make_pki
 start_upstream
 FP=$(fingerprint "$PKI/mgwclient.crt")
+# A client CA certificate only a trusted proxy presents, for its own consumer.
+_leaf proxied clientca "/O=Example/CN=client-proxied" "basicConstraints=CA:FALSE
+extendedKeyUsage=clientAuth" -days 30
+PFP=$(fingerprint "$PKI/proxied.crt")
 
 TLS_LISTENERS="	{ name = \"required\"; listen = \"127.0.0.1:$TLS_PORT\";
 	  tls = { certificate = \"$PKI/server.crt\"; key = \"$PKI/server.key\";
@@ -32,7 +36,8 @@ policies = ( { name = "OnePerMin"; requests = 1; per = "1m"; } );
 consumers = (
 	{ name = "by-fingerprint"; certificates = [ "$FP" ]; tier = "OnePerMin"; },
 	{ name = "by-subject"; certificate_subjects = [ "CN=client-two,O=Example" ];
-	  tier = "OnePerMin"; }
+	  tier = "OnePerMin"; },
+	{ name = "by-proxy"; certificates = [ "$PFP" ]; tier = "OnePerMin"; }
 );
 apis = (
 	{ name = "open"; base_path = "/open";
@@ -42,7 +47,25 @@ apis = (
 );
 EOC
 sed -i 's|^\tdrain_timeout|\ttrusted_client_certificate_header = "X-SSL-Client-Cert";\n\ttrusted_proxies = [ "127.0.0.2" ];\n\tdrain_timeout|' "$T/mgw.conf"
+# The header's certificate must verify: without a CA for the plain
+# listener it never could, which is a configuration error.
+out=$("$MGWD" -n -f "$T/mgw.conf" 2>&1) &&
+    fail "trusted_client_certificate_header without a CA accepted"
+printf '%s\n' "$out" | grep -q 'mgw.conf:[0-9]*: gateway: trusted_client_certificate_header needs trusted_client_certificate_ca, or client_ca on listener http' ||
+    fail "header without a CA: unclear error: $out"
+sed "s|^\tdrain_timeout|\ttrusted_client_certificate_crl = \"$T/none.crl\";\n\tdrain_timeout|" \
+    "$T/mgw.conf" > "$T/crlonly.conf"
+out=$("$MGWD" -n -f "$T/crlonly.conf" 2>&1) && fail "a CRL without a CA accepted"
+printf '%s\n' "$out" | grep -q 'crlonly.conf:[0-9]*: gateway: trusted_client_certificate_crl needs trusted_client_certificate_ca' ||
+    fail "CRL without a CA: unclear error: $out"
+sed "s|^\tdrain_timeout|\ttrusted_client_certificate_ca = \"$T/none.pem\";\n\tdrain_timeout|" \
+    "$T/mgw.conf" > "$T/noca.conf"
+out=$("$MGWD" -n -f "$T/noca.conf" 2>&1) && fail "a missing CA file accepted"
+printf '%s\n' "$out" | grep -q "noca.conf:[0-9]*: gateway: trusted_client_certificate_ca $T/none.pem: " ||
+    fail "missing CA file: unclear error: $out"
+sed -i "s|^\tdrain_timeout|\ttrusted_client_certificate_ca = \"$PKI/clientca.crt\";\n\ttrusted_client_certificate_crl = \"$PKI/clientca.crl\";\n\tdrain_timeout|" "$T/mgw.conf"
 "$MGWD" -n -f "$T/mgw.conf" >/dev/null || fail "config refused: $("$MGWD" -n -f "$T/mgw.conf" 2>&1)"
+ok "trusted_client_certificate_header needs a CA; a bad CA or a lone CRL is refused with file:line"
 mgw_start
 
 # c PORT CERT [curl args]: a request with a client certificate (or none).
@@ -89,11 +112,13 @@ ok "verify_client optional: with or without a certificate; a bad one refused"
 
 # -- per API: mandatory ------------------------------------------------------
 URL=/strict/echo/s
-out=$(c "$TLS2_PORT" none -w ' %{http_code}')
+out=$(c "$TLS2_PORT" none -D "$T/h401" -w ' %{http_code}')
 case $out in
 *'"code":"client_certificate_required"'*' 401') ;;
 *) fail "mandatory API without a certificate: $out" ;;
 esac
+grep -qi '^WWW-Authenticate: TLS' "$T/h401" ||
+    fail "401 without WWW-Authenticate: $(cat "$T/h401")"
 c "$TLS2_PORT" client | grep -q '"path": "/echo/s"' ||
     fail "mandatory API with a certificate refused"
 out=$(curl -sS --max-time 10 "http://127.0.0.1:$PORT/strict/echo/s" -w ' %{http_code}')
@@ -151,7 +176,53 @@ URL=/open/echo/proxy2
 out=$(curl -sS --max-time 10 -H "X-SSL-Client-Cert: $enc" "http://127.0.0.1:$PORT$URL")
 printf '%s' "$out" | grep -qi 'x-ssl-client-cert' &&
     fail "an untrusted peer's certificate header was forwarded"
-ok "trusted_client_certificate_header: believed from trusted_proxies only"
+# Believed only once verified: against the gateway's CA on the plain
+# listener, against the listener's own client_ca on a TLS one.
+# hdr FILE: the URL-encoded PEM of a file, for the header.
+hdr() {
+	"$PYTHON" -c 'import sys, urllib.parse
+print(urllib.parse.quote(open(sys.argv[1]).read(), safe=""))' "$1"
+}
+URL=/strict/echo/proxy
+for bad in wrongclient revoked expired; do
+	out=$(curl -sS --max-time 10 --interface 127.0.0.2 -D "$T/hb" \
+	    -H "X-SSL-Client-Cert: $(hdr "$PKI/$bad.crt")" \
+	    "http://127.0.0.1:$PORT$URL" -w ' %{http_code}')
+	case $out in
+	*'"code":"client_certificate_required"'*' 401') ;;
+	*) fail "a trusted proxy's $bad certificate was believed: $out" ;;
+	esac
+	grep -qi '^WWW-Authenticate: TLS' "$T/hb" || fail "$bad: 401 without WWW-Authenticate"
+done
+for why in "unable to get local issuer certificate" "certificate revoked" \
+    "certificate has expired"; do
+	grep -q "X-SSL-Client-Cert from 127.0.0.2 ignored: $why" "$T/mgwd.log" ||
+	    fail "an unverifiable header certificate not logged: $why"
+done
+out=$(curl -sS --max-time 10 --interface 127.0.0.2 \
+    -H "X-SSL-Client-Cert: $(hdr "$PKI/wrongclient.crt")" \
+    "http://127.0.0.1:$PORT/open/echo/unverified")
+printf '%s' "$out" | grep -q '"path": "/echo/unverified"' || fail "open API: $out"
+printf '%s' "$out" | grep -qi 'x-ssl-client-cert' &&
+    fail "an unverifiable header certificate was forwarded upstream"
+# On a TLS listener with its own client_ca (the proxy re-encrypts).
+out=$(curl -sS --max-time 10 --interface 127.0.0.2 --cacert "$PKI/ca.crt" \
+    -H "X-SSL-Client-Cert: $enc" "https://localhost:$TLS2_PORT$URL")
+printf '%s' "$out" | grep -q '"path": "/echo/proxy"' ||
+    fail "TLS listener: a proxy's certificate of its client_ca refused: $out"
+out=$(curl -sS --max-time 10 --interface 127.0.0.2 --cacert "$PKI/ca.crt" \
+    -H "X-SSL-Client-Cert: $(hdr "$PKI/wrongclient.crt")" \
+    "https://localhost:$TLS2_PORT$URL" -w ' %{http_code}')
+case $out in
+*'"code":"client_certificate_required"'*' 401') ;;
+*) fail "TLS listener: a proxy's wrong-CA certificate was believed: $out" ;;
+esac
+# A verified header certificate names its consumer (one request a minute).
+codes=$(for i in 1 2; do curl -sS --max-time 10 --interface 127.0.0.2 \
+    -H "X-SSL-Client-Cert: $(hdr "$PKI/proxied.crt")" -o /dev/null \
+    -w '%{http_code} ' "http://127.0.0.1:$PORT/open/echo/by-proxy"; done)
+[ "$codes" = "200 429 " ] || fail "a proxy's certificate did not name its consumer: $codes"
+ok "trusted_client_certificate_header: believed from trusted_proxies only, once verified (CA, CRL, expiry)"
 
 # -- consumers by certificate -------------------------------------------------
 # Each consumer's tier admits one request a minute: a second request

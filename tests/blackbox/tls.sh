@@ -5,8 +5,10 @@
 # reload, i.e. new processes), plain HTTP on the TLS port and TLS on the
 # plain port answered without a hang, garbage and truncated handshakes
 # and a renegotiation attempt refused and counted, a bad key refused by
-# mgwd -n and by reload, and certificate rotation by reload while an
-# established TLS connection carries on.
+# mgwd -n and by reload, certificate rotation by reload while an
+# established TLS connection carries on, OCSP stapling from a file (and a
+# bad staple refused), and ticket key rotation: a ticket survives one
+# rotation, not two.
 . "${top_srcdir:-.}/tests/lib.sh"
 . "$top_srcdir/tests/tls-lib.sh"
 
@@ -17,10 +19,27 @@ PYTHON=$(python3 -c 'import sys; print(sys.executable)') ||
 make_pki
 start_upstream
 
+# A real OCSP response for server.crt: an index.txt CA database that has
+# it valid, a request, and the CA answering it for a day.
+mkdir -p "$PKI/ocsp"
+printf 'V\t%s\t\t%s\tunknown\t%s\n' \
+    "$(date -u -d "$(openssl x509 -in "$PKI/server.crt" -noout -enddate |
+    cut -d= -f2)" +%y%m%d%H%M%SZ)" "$(serial_of "$PKI/server.crt")" \
+    "$(openssl x509 -in "$PKI/server.crt" -noout -subject -nameopt compat |
+    sed 's/^subject=//')" > "$PKI/ocsp/index.txt"
+openssl ocsp -issuer "$PKI/ca.crt" -cert "$PKI/server.crt" \
+    -reqout "$PKI/ocsp/req.der" >/dev/null 2>&1 || fail "openssl ocsp: request"
+openssl ocsp -index "$PKI/ocsp/index.txt" -rsigner "$PKI/ca.crt" \
+    -rkey "$PKI/ca.key" -CA "$PKI/ca.crt" -reqin "$PKI/ocsp/req.der" \
+    -respout "$PKI/ocsp/resp.der" -ndays 1 >/dev/null 2>&1 ||
+    fail "openssl ocsp: response"
+
+# tls_conf [CERT]: the https listener (server.crt stapled) and a strict one.
 tls_conf() {
-	local cert=${1:-server}
+	local cert=${1:-server} staple=
+	[ "$cert" = server ] && staple="ocsp_staple = \"$PKI/ocsp/resp.der\";"
 	TLS_LISTENERS="	{ name = \"https\"; listen = \"127.0.0.1:$TLS_PORT\";
-	  tls = { certificate = \"$PKI/$cert.crt\"; key = \"$PKI/$cert.key\";
+	  tls = { certificate = \"$PKI/$cert.crt\"; key = \"$PKI/$cert.key\"; $staple
 		  certificates = (
 		    { certificate = \"$PKI/www.crt\"; key = \"$PKI/www.key\"; },
 		    { certificate = \"$PKI/api.crt\"; key = \"$PKI/api.key\"; } );
@@ -50,6 +69,29 @@ out=$("$MGWD" -n -f "$T/badkey.conf" 2>&1) && fail "bad key accepted"
 printf '%s\n' "$out" | grep -q "badkey.conf:[0-9]*: .*$T/bad.key: " ||
     fail "bad key: unclear error: $out"
 ok "mgwd -n refuses a bad or mismatched key with file:line and the reason"
+
+# -- configtest: bad OCSP staples ----------------------------------------
+head -c 300 /dev/urandom > "$T/garbage.der"
+# badstaple NAME FILE REASON: mgwd -n refuses FILE as server.crt's staple.
+badstaple() {
+	sed "s|$PKI/ocsp/resp.der|$2|" "$T/good.conf" > "$T/$1.conf"
+	out=$("$MGWD" -n -f "$T/$1.conf" 2>&1) && fail "$1: staple accepted"
+	printf '%s\n' "$out" | grep -q "$1.conf:[0-9]*: listeners\[0\].tls: ocsp_staple $2: $3" ||
+	    fail "$1: unclear error: $out"
+}
+badstaple missing "$T/none.der" "No such file or directory"
+badstaple garbage "$T/garbage.der" "not a DER OCSP response"
+chmod 000 "$PKI/ocsp/req.der"
+[ -r "$PKI/ocsp/req.der" ] ||	# root reads anything
+    badstaple unreadable "$PKI/ocsp/req.der" "Permission denied"
+chmod 644 "$PKI/ocsp/req.der"
+# server.crt's response on the www certificate: about another serial.
+sed "s|key = \"$PKI/www.key\"; }|key = \"$PKI/www.key\"; ocsp_staple = \"$PKI/ocsp/resp.der\"; }|" \
+    "$T/good.conf" > "$T/foreign.conf"
+out=$("$MGWD" -n -f "$T/foreign.conf" 2>&1) && fail "foreign staple accepted"
+printf '%s\n' "$out" | grep -q "foreign.conf:[0-9]*: listeners\[0\].tls: ocsp_staple $PKI/ocsp/resp.der: not about this certificate" ||
+    fail "foreign staple: unclear error: $out"
+ok "mgwd -n refuses a missing, unreadable, garbled or foreign OCSP staple with file:line"
 
 mgw_start
 wait_until 10 https_ready "$TLS_PORT" || fail "HTTPS listener not ready"
@@ -103,6 +145,20 @@ printf '%s' "$out" | grep -q "unrecognized name" ||
 [ "$(served_serial "$TLS2_PORT" localhost)" = "$(serial_of "$PKI/server.crt")" ] ||
     fail "refuse listener: a matching name was refused"
 ok "SNI picks the certificate (exact, wildcard, default), refuses where asked"
+
+# -- OCSP stapling -------------------------------------------------------
+out=$(openssl s_client -connect "127.0.0.1:$TLS_PORT" -status </dev/null 2>&1)
+printf '%s' "$out" | grep -q 'OCSP Response Status: successful' ||
+    fail "no stapled OCSP response: $(printf '%s' "$out" | grep -i ocsp)"
+printf '%s' "$out" | grep -q 'Cert Status: good' ||
+    fail "stapled OCSP response not good: $(printf '%s' "$out" | grep -i status)"
+out=$(openssl s_client -connect "127.0.0.1:$TLS2_PORT" -status </dev/null 2>&1)
+printf '%s' "$out" | grep -q 'OCSP response: no response sent' ||
+    fail "a listener without ocsp_staple stapled: $(printf '%s' "$out" | grep -i ocsp)"
+out=$(openssl s_client -connect "127.0.0.1:$TLS_PORT" </dev/null 2>&1)
+printf '%s' "$out" | grep -q 'OCSP Response Status' &&
+    fail "stapled to a client that did not ask"
+ok "OCSP stapling: the file's response to clients that ask, nothing elsewhere"
 
 # -- protocols -----------------------------------------------------------
 f0=$(stat_of tls_failures)
@@ -235,3 +291,56 @@ ok "rotation by reload: new certificate for new connections, the old connection 
 
 mgw_stop
 ok "clean stop"
+
+# -- ticket key rotation ---------------------------------------------------
+# Rotate every 2 s.  A ticket is tied to the number of rotations seen
+# before and after it was issued (both the same), then tried after the
+# next rotation (previous key: resumes) and after the one after (gone:
+# a full handshake).  Rotations are counted from the master's log line.
+TLS_LISTENERS="	{ name = \"https\"; listen = \"127.0.0.1:$TLS_PORT\";
+	  tls = { certificate = \"$PKI/server.crt\"; key = \"$PKI/server.key\";
+		  ticket_key_rotation = \"2s\"; }; },"
+tls_write_conf < /dev/null
+sed 's/"2s"/"1s"/' "$T/mgw.conf" > "$T/onesec.conf"
+"$MGWD" -n -f "$T/onesec.conf" >/dev/null 2>&1 || fail "ticket_key_rotation 1s refused"
+sed 's/"2s"/"0s"/' "$T/mgw.conf" > "$T/zerosec.conf"
+"$MGWD" -n -f "$T/zerosec.conf" >/dev/null 2>&1 && fail "ticket_key_rotation 0s accepted"
+: > "$T/mgwd.log"
+mgw_start
+wait_until 10 https_ready "$TLS_PORT" || fail "HTTPS listener not ready"
+rotations() { grep -c 'session ticket keys rotated' "$T/mgwd.log"; }
+# session V: a session of version V in $T/rot$V; 0 on a full handshake.
+session() {
+	printf "$req" | openssl s_client "$1" -connect "127.0.0.1:$TLS_PORT" \
+	    -sess_out "$T/rot$1" -ign_eof 2>&1 | grep -q '^New'
+}
+# reused V: does the session of version V resume?
+reused() {
+	printf "$req" | openssl s_client "$1" -connect "127.0.0.1:$TLS_PORT" \
+	    -sess_in "$T/rot$1" -ign_eof 2>&1 | grep -q '^Reused'
+}
+done=
+for try in 1 2 3; do
+	n0=$(rotations)
+	session -tls1_2 && session -tls1_3 || fail "rotation: no session"
+	[ "$(rotations)" -eq "$n0" ] || continue	# a rotation in between
+	wait_until 10 eval '[ "$(rotations)" -ge $((n0 + 1)) ]' ||
+	    fail "ticket keys not rotated within 10 s"
+	r12=0 r13=0
+	reused -tls1_2 && r12=1
+	reused -tls1_3 && r13=1
+	# Only meaningful if the second rotation had not come yet.
+	[ "$(rotations)" -eq $((n0 + 1)) ] || continue
+	[ $r12 = 1 ] || fail "TLS 1.2: a ticket did not survive one rotation"
+	[ $r13 = 1 ] || fail "TLS 1.3: a ticket did not survive one rotation"
+	wait_until 10 eval '[ "$(rotations)" -ge $((n0 + 2)) ]' ||
+	    fail "ticket keys not rotated twice within 10 s"
+	reused -tls1_2 && fail "TLS 1.2: a ticket survived two rotations"
+	reused -tls1_3 && fail "TLS 1.3: a ticket survived two rotations"
+	done=1
+	break
+done
+[ -n "$done" ] || fail "rotation: no attempt fell between two rotations"
+https_ready "$TLS_PORT" || fail "not serving after ticket key rotations"
+mgw_stop
+ok "ticket key rotation: a ticket resumes after one rotation, not after two"
