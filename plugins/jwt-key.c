@@ -354,9 +354,9 @@ out:
 }
 
 /*
- * An EC public key from crv, x and y.  The coordinates must have the
- * curve's full size (RFC 7518 section 6.2.1.2) and the point must lie on
- * the curve.
+ * An EC public key from crv, x and y.  The coordinates may not be longer
+ * than the curve's size (RFC 7518 section 6.2.1.2) and the point must lie
+ * on the curve.
  */
 static EVP_PKEY *
 jwt_jwk_ec(json_t *jwk, const char **why)
@@ -382,15 +382,20 @@ jwt_jwk_ec(json_t *jwk, const char **why)
 	if (jwt_jwk_b64(jwk, "x", &x, &xlen, why) == -1 ||
 	    jwt_jwk_b64(jwk, "y", &y, &ylen, why) == -1)
 		goto out;
-	if (xlen != cv->cv_size || ylen != cv->cv_size) {
-		*why = "x or y is not the curve's size";
+	/*
+	 * RFC 7518 wants the full size, but some producers (PyJWT before
+	 * 2.8, for one) drop leading zero bytes; padding them back is
+	 * harmless since the point is checked on the curve below.
+	 */
+	if (xlen > cv->cv_size || ylen > cv->cv_size) {
+		*why = "x or y is longer than the curve's size";
 		goto out;
 	}
 	/* SEC 1 uncompressed point: 0x04 || x || y. */
-	pt = xmalloc(1 + 2 * cv->cv_size);
+	pt = xcalloc(1, 1 + 2 * cv->cv_size);
 	pt[0] = 0x04;
-	memcpy(pt + 1, x, cv->cv_size);
-	memcpy(pt + 1 + cv->cv_size, y, cv->cv_size);
+	memcpy(pt + 1 + cv->cv_size - xlen, x, xlen);
+	memcpy(pt + 1 + 2 * cv->cv_size - ylen, y, ylen);
 	*why = "the EC point is not on the curve";
 	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
 	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,

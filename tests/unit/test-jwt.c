@@ -53,6 +53,7 @@ static void	 test_scopes(void);
 static void	 test_scope_check(void);
 static void	 test_jwks_errors(void);
 static void	 test_jwks_good(void);
+static void	 test_ec_short(void);
 static void	 test_pem(void);
 static void	 test_secret(void);
 static void	 test_reasons(void);
@@ -726,7 +727,7 @@ test_jwks_errors(void)
 	V(doc, JWT_ALG_NONE, "alg does not fit the key's curve");
 	xasprintf(&doc, "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\","
 	    "\"x\":\"%s\",\"y\":\"%s\"}]}", x2, y2);
-	V(doc, JWT_ALG_NONE, "x or y is not the curve's size");
+	V(doc, JWT_ALG_NONE, "x or y is longer than the curve's size");
 	xasprintf(&doc, "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\","
 	    "\"x\":\"%s\",\"y\":\"%s\"}]}", x, x);
 	V(doc, JWT_ALG_NONE, "not on the curve");
@@ -828,6 +829,51 @@ test_jwks_good(void)
 	free(y);
 	free(rsa);
 	jwt_keyset_free(NULL);
+}
+
+/*
+ * A P-521 x coordinate with its leading zero byte dropped (as PyJWT 2.6
+ * writes it; half of all P-521 keys have one) still loads, as the same
+ * key.
+ */
+static void
+test_ec_short(void)
+{
+	struct jwt_keyset	*ks;
+	EVP_PKEY		*pkey = NULL;
+	unsigned char		 pt[256];
+	size_t			 len;
+	char			*x, *y, *doc, *cause = NULL;
+	int			 i;
+
+	for (i = 0; i < 64; i++) {
+		pkey = EVP_EC_gen("P-521");
+		CU_ASSERT_FATAL(pkey != NULL);
+		CU_ASSERT_FATAL(EVP_PKEY_get_octet_string_param(pkey,
+		    OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt), &len) == 1);
+		CU_ASSERT_FATAL(len == 133);
+		if (pt[1] == 0)
+			break;
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+	CU_ASSERT_FATAL(pkey != NULL);
+	x = test_b64url(pt + 2, 65);
+	y = test_b64url(pt + 67, 66);
+	xasprintf(&doc, "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-521\","
+	    "\"x\":\"%s\",\"y\":\"%s\"}]}", x, y);
+	ks = jwt_keyset_new();
+	CU_ASSERT_EQUAL(jwt_keyset_add_jwks(ks, doc, strlen(doc), JWT_ALG_NONE,
+	    "jwks.json", &cause), 0);
+	CU_ASSERT_PTR_NULL(cause);
+	CU_ASSERT_FATAL(jwt_keyset_count(ks) == 1);
+	CU_ASSERT_EQUAL(ks->ks_keys[0].k_alg, JWT_ALG_ES512);
+	CU_ASSERT_EQUAL(EVP_PKEY_eq(ks->ks_keys[0].k_pkey, pkey), 1);
+	jwt_keyset_free(ks);
+	EVP_PKEY_free(pkey);
+	free(doc);
+	free(x);
+	free(y);
 }
 
 static void
@@ -973,6 +1019,7 @@ static CU_TestInfo test_claim_cases[] = {
 static CU_TestInfo test_key_cases[] = {
 	{ "JWKS errors name the key", test_jwks_errors },
 	{ "JWKS pinning and selection", test_jwks_good },
+	{ "EC coordinates without leading zeros", test_ec_short },
 	{ "PEM keys", test_pem },
 	{ "HMAC secrets", test_secret },
 	{ "reasons and codes", test_reasons },
