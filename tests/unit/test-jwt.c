@@ -31,6 +31,8 @@
 #define TEST_NOW	1700000000	/* the tests' clock, seconds */
 #define TEST_ISS	"https://idp.test"
 #define TEST_SECRET	"0123456789abcdef0123456789abcdef"	/* 32 bytes */
+#define TEST_SECRET384	"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijkl"
+
 
 static char	*test_b64url(const unsigned char *, size_t);
 static char	*test_token(const char *, const char *, const char *);
@@ -132,8 +134,8 @@ test_keyset(void)
 	    (const unsigned char *)TEST_SECRET, strlen(TEST_SECRET),
 	    JWT_ALG_HS256, "hs", "test", &cause) == 0);
 	CU_ASSERT_FATAL(jwt_keyset_add_secret(ks,
-	    (const unsigned char *)"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefgh"
-	    "ijklmnopqrstuv", 62, JWT_ALG_HS384, "hs384", "test", &cause) == 0);
+	    (const unsigned char *)TEST_SECRET384, strlen(TEST_SECRET384),
+	    JWT_ALG_HS384, "hs384", "test", &cause) == 0);
 	CU_ASSERT_PTR_NULL(cause);
 	return (ks);
 }
