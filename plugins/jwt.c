@@ -612,7 +612,7 @@ jwt_sig_pkey(const struct jwt_key *k, const struct jwt_token *t,
 	    k->k_pkey);
 	if (rc == 1 && (k->k_alg == JWT_ALG_PS256 ||
 	    k->k_alg == JWT_ALG_PS384 || k->k_alg == JWT_ALG_PS512)) {
-		/* RFC 7518 section 3.5: MGF1 with the same hash, salt = hash. */
+		/* RFC 7518 section 3.5: MGF1 with the hash, salt = hash. */
 		if (EVP_PKEY_CTX_set_rsa_padding(pctx,
 		    RSA_PKCS1_PSS_PADDING) != 1 ||
 		    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx,

@@ -87,7 +87,7 @@ struct jwt_policy {
 	const char *const	 *jp_audiences;	/* any one must be in aud */
 	size_t			  jp_naudiences; /* 0: aud not checked */
 	int64_t			  jp_leeway;	/* seconds of clock skew */
-	int			  jp_allow_no_exp; /* accept tokens without exp */
+	int			  jp_allow_no_exp; /* exp is optional */
 };
 
 /*

@@ -82,8 +82,8 @@ cases_keyset(json_t *doc)
 		if (path == NULL)
 			fatalx("cases: pem[%zu] without file", i);
 		buf = cases_read(path, &len);
-		if (jwt_keyset_add_pem(ks, buf, len, alg == NULL ? JWT_ALG_NONE :
-		    jwt_alg_byname(json_string_value(alg)),
+		if (jwt_keyset_add_pem(ks, buf, len, alg == NULL ?
+		    JWT_ALG_NONE : jwt_alg_byname(json_string_value(alg)),
 		    json_string_value(kid), path, &cause) == -1)
 			fatalx("%s", cause);
 		free(buf);
@@ -158,7 +158,8 @@ cases_check(const char *name, const struct jwt_result *r, json_t *c)
 			return (-1);
 		}
 		json_array_foreach(v, i, s) {
-			if (strcmp(json_string_value(s), r->jr_scopes[i]) != 0) {
+			if (strcmp(json_string_value(s),
+			    r->jr_scopes[i]) != 0) {
 				printf("FAIL - %s: scope %s, want %s\n", name,
 				    r->jr_scopes[i], json_string_value(s));
 				return (-1);

@@ -31,6 +31,7 @@
 #define TEST_NOW	1700000000	/* the tests' clock, seconds */
 #define TEST_ISS	"https://idp.test"
 #define TEST_SECRET	"0123456789abcdef0123456789abcdef"	/* 32 bytes */
+#define TEST_BASE	"{\"iss\":\"" TEST_ISS "\",\"aud\":\"api://mgw\","
 #define TEST_SECRET384	"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijkl"
 
 
@@ -309,7 +310,7 @@ test_header(void)
 
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		tok = test_token(v[i].header,
-		    "{\"iss\":\"" TEST_ISS "\",\"aud\":\"api://mgw\","
+		    TEST_BASE ""
 		    "\"exp\":1700000100}", NULL);
 		if (test_verify(tok, NULL, &r) != v[i].expect)
 			printf("\n  header %s: %s (%s)\n", v[i].header,
@@ -324,7 +325,7 @@ static void
 test_selection(void)
 {
 	static const char *const pl =
-	    "{\"iss\":\"" TEST_ISS "\",\"aud\":\"api://mgw\",\"exp\":1700000100}";
+	    TEST_BASE "\"exp\":1700000100}";
 	struct jwt_keyset	*ks;
 	struct jwt_policy	 p;
 	struct jwt_result	 r;
@@ -384,7 +385,7 @@ test_claims(void)
 		int		 allow_no_exp;
 		enum jwt_error	 expect;
 	} v[] = {
-#define C(x)	"{\"iss\":\"" TEST_ISS "\",\"aud\":\"api://mgw\"," x "}"
+#define C(x)	TEST_BASE "" x "}"
 		{ C("\"exp\":1700000001"), 0, 0, JWT_OK },
 		{ C("\"exp\":1700000000"), 0, 0, JWT_E_EXPIRED },
 		{ C("\"exp\":1699999990"), 0, 0, JWT_E_EXPIRED },
@@ -478,7 +479,7 @@ test_identity(void)
 	char			*tok;
 
 	tok = test_token("{\"alg\":\"HS256\",\"kid\":\"hs\"}",
-	    "{\"iss\":\"" TEST_ISS "\",\"aud\":\"api://mgw\",\"exp\":1800000000,"
+	    TEST_BASE "\"exp\":1800000000,"
 	    "\"iat\":1699999999,\"sub\":\"alice\",\"azp\":\"web\","
 	    "\"client_id\":\"mobile\",\"jti\":\"j-1\"}", NULL);
 	CU_ASSERT_EQUAL_FATAL(test_verify(tok, NULL, &r), JWT_OK);
@@ -494,7 +495,7 @@ test_identity(void)
 	free(tok);
 
 	tok = test_token("{\"alg\":\"HS256\",\"kid\":\"hs\"}",
-	    "{\"iss\":\"" TEST_ISS "\",\"aud\":\"api://mgw\",\"exp\":1800000000,"
+	    TEST_BASE "\"exp\":1800000000,"
 	    "\"azp\":\"web\"}", NULL);
 	CU_ASSERT_EQUAL_FATAL(test_verify(tok, NULL, &r), JWT_OK);
 	CU_ASSERT_STRING_EQUAL(r.jr_client_id, "web");
@@ -504,13 +505,13 @@ test_identity(void)
 
 	/* A control character could split a forwarded header: refused. */
 	tok = test_token("{\"alg\":\"HS256\",\"kid\":\"hs\"}",
-	    "{\"iss\":\"" TEST_ISS "\",\"aud\":\"api://mgw\",\"exp\":1800000000,"
+	    TEST_BASE "\"exp\":1800000000,"
 	    "\"sub\":\"a\\r\\nX-Admin: 1\"}", NULL);
 	CU_ASSERT_EQUAL(test_verify(tok, NULL, &r), JWT_E_CLAIM);
 	CU_ASSERT_PTR_NULL(r.jr_subject);
 	free(tok);
 	tok = test_token("{\"alg\":\"HS256\",\"kid\":\"hs\"}",
-	    "{\"iss\":\"" TEST_ISS "\",\"aud\":\"api://mgw\",\"exp\":1800000000,"
+	    TEST_BASE "\"exp\":1800000000,"
 	    "\"jti\":42}", NULL);
 	CU_ASSERT_EQUAL(test_verify(tok, NULL, &r), JWT_E_CLAIM);
 	free(tok);
@@ -547,7 +548,7 @@ test_scopes(void)
 	size_t			 i, j;
 
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		xasprintf(&pl, "{\"iss\":\"" TEST_ISS "\",\"aud\":\"api://mgw\","
+		xasprintf(&pl, TEST_BASE ""
 		    "\"exp\":1800000000,%s}", v[i].claims);
 		tok = test_token("{\"alg\":\"HS256\"}", pl, NULL);
 		CU_ASSERT_EQUAL(test_verify(tok, NULL, &r), v[i].expect);
@@ -576,7 +577,7 @@ test_scopes(void)
 		}
 		if (i != 0 && i != JWT_SCOPES_MAX - 1 && i != JWT_SCOPES_MAX)
 			continue;
-		xasprintf(&pl, "{\"iss\":\"" TEST_ISS "\",\"aud\":\"api://mgw\","
+		xasprintf(&pl, TEST_BASE ""
 		    "\"exp\":1800000000,\"scope\":\"%s\"}", many);
 		tok = test_token("{\"alg\":\"HS256\"}", pl, NULL);
 		test_verify(tok, NULL, &r);
@@ -693,7 +694,8 @@ test_jwks_errors(void)
 	V(xstrdup("{\"keys\":[],\"keys\":[]}"), JWT_ALG_NONE,
 	    "duplicate object key");
 	V(xstrdup("{\"keys\":[]}"), JWT_ALG_NONE, "no signature verification");
-	V(xstrdup("{\"keys\":[1]}"), JWT_ALG_NONE, "keys[0]: not a JSON object");
+	V(xstrdup("{\"keys\":[1]}"), JWT_ALG_NONE,
+	    "keys[0]: not a JSON object");
 	V(xstrdup("{\"keys\":[{\"n\":\"AQAB\"}]}"), JWT_ALG_NONE,
 	    "keys[0]: kty missing");
 	V(xstrdup("{\"keys\":[{\"kty\":\"DSA\",\"kid\":\"d\"}]}"),
@@ -734,7 +736,8 @@ test_jwks_errors(void)
 	    "\"x\":\"%s\",\"y\":\"%s\"}]}", x, x);
 	V(doc, JWT_ALG_NONE, "not on the curve");
 	V(xstrdup("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"secp256k1\","
-	    "\"x\":\"AA\",\"y\":\"AA\"}]}"), JWT_ALG_NONE, "crv missing or not");
+	    "\"x\":\"AA\",\"y\":\"AA\"}]}"), JWT_ALG_NONE,
+	    "crv missing or not");
 	xasprintf(&doc, "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\","
 	    "\"x\":\"%s\",\"y\":\"%s\",\"d\":\"AA\"}]}", x, y);
 	V(doc, JWT_ALG_NONE, "private key material");
@@ -750,7 +753,8 @@ test_jwks_errors(void)
 	V(xstrdup("{\"keys\":[{\"kty\":\"oct\",\"use\":\"enc\","
 	    "\"k\":\"AQAB\"}]}"), JWT_ALG_NONE, "no signature verification");
 	V(xstrdup("{\"keys\":[{\"kty\":\"oct\",\"alg\":\"HS256\","
-	    "\"kid\":\"a\\nb\",\"k\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}]}"),
+	    "\"kid\":\"a\\nb\",\"k\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAA\"}]}"),
 	    JWT_ALG_NONE, "keys[0]: kid too long or with control characters");
 #undef V
 	CU_ASSERT_FATAL(n <= sizeof(v) / sizeof(v[0]));
