@@ -75,10 +75,17 @@ waitport "$OFF" && waitport "$ON" || { echo "mgwd did not start"; exit 1; }
 wrkrun() { wrk -t2 -c50 -d"${dur}s" "http://127.0.0.1:$1/" |
 	awk '/Requests\/sec/ { print $2 }'; }
 echo "# metering bench $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, wrk -t2 -c50 -d${dur}s, 2 workers"
+ratios=
 for r in $(seq 1 "$rounds"); do
 	a=$(wrkrun "$OFF"); b=$(wrkrun "$ON")
-	echo "round $r: off $a req/s, on $b req/s, ratio on/off $(python3 -c "print('%.2f' % ($b / $a))")"
+	q=$(python3 -c "print('%.2f' % ($b / $a))")
+	ratios="$ratios $q"
+	echo "round $r: off $a req/s, on $b req/s, ratio on/off $q"
 done
+# On a shared machine single rounds swing; the median of many short
+# alternating rounds is the figure to quote.
+echo "median ratio on/off over $rounds rounds: $(python3 -c "import statistics, sys
+print('%.2f' % statistics.median(float(x) for x in sys.argv[1:]))" $ratios)"
 lines=$(cat "$B"/on.analytics/*.jsonl* 2>/dev/null | wc -l)
 echo "analytics files so far: $(ls "$B/on.analytics" | wc -l), $lines complete lines"
 
