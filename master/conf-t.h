@@ -170,6 +170,34 @@ struct conf_consumer {
 	size_t			 cs_ncertificates;
 	char			**cs_certificate_subjects;	/* RFC 2253 */
 	size_t			 cs_ncertificate_subjects;
+	char			**cs_jwt_subjects;	/* sub, client_id, azp */
+	size_t			 cs_njwt_subjects;
+	char			**cs_subscriptions;	/* API names */
+	size_t			 cs_nsubscriptions;
+	int			 cs_subscriptions_set;	/* 0: every API */
+};
+
+/* One trusted JWT issuer (security.jwt = ( ... )). */
+struct conf_jwt_issuer {
+	char			*ji_issuer;	/* the iss claim, exactly */
+	char			**ji_audiences;	/* any one in aud; none: unchecked */
+	size_t			 ji_naudiences;
+	char			*ji_jwks_file;	/* JWKS document path */
+	char			**ji_keys;	/* PEM public keys or certificates */
+	size_t			 ji_nkeys;
+	char			*ji_algorithm;	/* pins PEM RSA and JWKS RSA/oct keys */
+	uint64_t		 ji_leeway;	/* ms of clock skew allowed */
+	int			 ji_allow_no_exp;	/* exp optional */
+	char			*ji_where;	/* "file:line: path", key errors */
+};
+
+/* security: { ... }: authentication (plugins/authn-jwt.c). */
+struct conf_security {
+	struct conf_jwt_issuer	*s_jwt;
+	size_t			 s_njwt;
+	int			 s_forward_credentials;	/* keep Authorization */
+	char			*s_consumer_header;	/* upstream, NULL none */
+	char			*s_claims_header;	/* upstream, NULL none */
 };
 
 /* throttling: { ... } */
@@ -185,6 +213,11 @@ struct conf_resource {
 	uint32_t		 r_methods;	/* bit set of 1 << enum conf_method */
 	struct conf_endpoints	*r_endpoints;	/* NULL: the API's */
 	int			 r_index;	/* position in api->a_resources */
+	char			**r_security;	/* mechanisms: "jwt" */
+	size_t			 r_nsecurity;
+	int			 r_security_set;	/* 0: the API's */
+	char			**r_scopes;	/* any one is enough */
+	size_t			 r_nscopes;
 };
 
 enum conf_mutual_tls {
@@ -204,6 +237,8 @@ struct conf_api {
 	int			 a_mutual_tls;	/* enum conf_mutual_tls */
 	struct conf_resource	*a_resources;	/* none: every path, every method */
 	size_t			 a_nresources;
+	char			**a_security;	/* mechanisms; none: open */
+	size_t			 a_nsecurity;
 	int			 a_index;	/* position in conf->c_apis */
 	uint32_t		 a_metrics;	/* metrics series, set by master */
 };
@@ -284,6 +319,7 @@ struct mgw_conf {
 	struct conf_consumer	*c_consumers;
 	size_t			 c_nconsumers;
 	struct conf_throttling	 c_throttling;
+	struct conf_security	 c_security;
 	struct conf_analytics	 c_analytics;
 	struct conf_metrics	 c_metrics;
 	char			**c_overrides;	/* "MGW_X=v" applied, for -n */

@@ -358,6 +358,17 @@ static const struct conf_opt conf_table_resource[] = {
 	  "policy limiting this resource across all callers",
 	  offsetof(struct conf_resource, r_throttling), 0, 0, NULL, 0,
 	  CONF_CHK_POLICY_REF },
+	{ "security", CONF_T_STRINGS, 0, 0, NULL,
+	  "mechanisms accepted here instead of the API's; [] makes the "
+	  "resource open",
+	  offsetof(struct conf_resource, r_security),
+	  offsetof(struct conf_resource, r_nsecurity), 0, NULL, 0,
+	  CONF_CHK_SECURITY },
+	{ "scopes", CONF_T_STRINGS, 0, 0, NULL,
+	  "scopes a token must carry, any one of them; 403 otherwise",
+	  offsetof(struct conf_resource, r_scopes),
+	  offsetof(struct conf_resource, r_nscopes), 0, NULL, 0,
+	  CONF_CHK_NONE },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
 };
 
@@ -398,6 +409,11 @@ static const struct conf_opt conf_table_api[] = {
 	  "\"optional\"",
 	  offsetof(struct conf_api, a_mutual_tls_name), 0, 0, NULL, 0,
 	  CONF_CHK_MUTUAL_TLS },
+	{ "security", CONF_T_STRINGS, 0, 0, NULL,
+	  "authentication mechanisms accepted (\"jwt\"); absent or []: open",
+	  offsetof(struct conf_api, a_security),
+	  offsetof(struct conf_api, a_nsecurity), 0, NULL, 0,
+	  CONF_CHK_SECURITY },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
 };
 
@@ -473,6 +489,73 @@ static const struct conf_opt conf_table_consumer[] = {
 	  offsetof(struct conf_consumer, cs_certificate_subjects),
 	  offsetof(struct conf_consumer, cs_ncertificate_subjects), 0, NULL,
 	  0, CONF_CHK_NONE },
+	{ "jwt_subjects", CONF_T_STRINGS, 0, 0, NULL,
+	  "JWT sub, client_id or azp values that identify it",
+	  offsetof(struct conf_consumer, cs_jwt_subjects),
+	  offsetof(struct conf_consumer, cs_njwt_subjects), 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "subscriptions", CONF_T_STRINGS, 0, 0, NULL,
+	  "API names it may call; absent: every API",
+	  offsetof(struct conf_consumer, cs_subscriptions),
+	  offsetof(struct conf_consumer, cs_nsubscriptions), 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
+};
+
+static const struct conf_opt conf_table_jwt_issuer[] = {
+	{ "issuer", CONF_T_STRING, 0, 0, NULL,
+	  "the iss claim of its tokens, compared exactly",
+	  offsetof(struct conf_jwt_issuer, ji_issuer), 0, 0, NULL,
+	  CONF_F_REQUIRED, CONF_CHK_NONE },
+	{ "audience", CONF_T_STRINGS, 0, 0, NULL,
+	  "a string or a list: aud must hold one of them; absent: unchecked",
+	  offsetof(struct conf_jwt_issuer, ji_audiences),
+	  offsetof(struct conf_jwt_issuer, ji_naudiences), 0, NULL,
+	  CONF_F_ONE, CONF_CHK_NONE },
+	{ "jwks_file", CONF_T_STRING, 0, 0, NULL,
+	  "JWKS document with the issuer's public keys",
+	  offsetof(struct conf_jwt_issuer, ji_jwks_file), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "keys", CONF_T_STRINGS, 0, 0, NULL,
+	  "PEM public keys or certificates, instead of jwks_file",
+	  offsetof(struct conf_jwt_issuer, ji_keys),
+	  offsetof(struct conf_jwt_issuer, ji_nkeys), 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "algorithm", CONF_T_STRING, 0, 0, NULL,
+	  "algorithm pinned to RSA keys (PEM, or JWKS keys without alg) and "
+	  "JWKS oct keys",
+	  offsetof(struct conf_jwt_issuer, ji_algorithm), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "leeway", CONF_T_DURATION, 0, MS_DAY, "60s",
+	  "clock skew allowed on exp, nbf and iat",
+	  offsetof(struct conf_jwt_issuer, ji_leeway), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ "allow_missing_exp", CONF_T_BOOL, 0, 1, "false",
+	  "accept tokens without exp",
+	  offsetof(struct conf_jwt_issuer, ji_allow_no_exp), 0, 0, NULL, 0,
+	  CONF_CHK_NONE },
+	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
+};
+
+static const struct conf_opt conf_table_security[] = {
+	{ "jwt", CONF_T_LIST, 0, 0, NULL,
+	  "trusted JWT issuers, their audiences and keys",
+	  offsetof(struct conf_security, s_jwt),
+	  offsetof(struct conf_security, s_njwt),
+	  sizeof(struct conf_jwt_issuer), conf_table_jwt_issuer, 0,
+	  CONF_CHK_JWT_ISSUER },
+	{ "forward_credentials", CONF_T_BOOL, 0, 1, "false",
+	  "pass Authorization upstream; by default it is removed",
+	  offsetof(struct conf_security, s_forward_credentials), 0, 0, NULL,
+	  0, CONF_CHK_NONE },
+	{ "consumer_header", CONF_T_STRING, 0, 0, NULL,
+	  "header naming the identified consumer upstream",
+	  offsetof(struct conf_security, s_consumer_header), 0, 0, NULL, 0,
+	  CONF_CHK_HEADER_NAME },
+	{ "claims_header", CONF_T_STRING, 0, 0, NULL,
+	  "header carrying the validated claims upstream (base64url JSON)",
+	  offsetof(struct conf_security, s_claims_header), 0, 0, NULL, 0,
+	  CONF_CHK_HEADER_NAME },
 	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE }
 };
 
@@ -566,6 +649,11 @@ const struct conf_opt conf_table[] = {
 	  "gateway-wide throttling settings",
 	  offsetof(struct mgw_conf, c_throttling), 0, 0,
 	  conf_table_throttling, 0, CONF_CHK_NONE },
+	/* security comes before apis: CONF_CHK_SECURITY looks at it. */
+	{ "security", CONF_T_GROUP, 0, 0, NULL,
+	  "authentication: JWT issuers, what goes upstream",
+	  offsetof(struct mgw_conf, c_security), 0, 0, conf_table_security,
+	  0, CONF_CHK_NONE },
 	{ "consumers", CONF_T_LIST, 0, 0, NULL,
 	  "applications calling the APIs, and their tiers",
 	  offsetof(struct mgw_conf, c_consumers),

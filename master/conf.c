@@ -32,6 +32,7 @@
 #include "lib.h"
 #include "master.h"
 #include "throttle.h"
+#include "jwt.h"
 
 #define CONF_MAXENV	6	/* components of conf_override.o_path */
 
@@ -1030,6 +1031,15 @@ conf_get_strs(struct conf_ctx *cx, struct conf_val *v, struct conf_strs *ss)
 	int			 i, n;
 
 	memset(ss, 0, sizeof(*ss));
+	if (v->v_set != NULL && (v->v_opt->t_flags & CONF_F_ONE) &&
+	    config_setting_type(v->v_set) == CONFIG_TYPE_STRING) {
+		ss->s_str = xcalloc(1, sizeof(*ss->s_str));
+		ss->s_line = xcalloc(1, sizeof(*ss->s_line));
+		ss->s_str[0] = xstrdup(config_setting_get_string(v->v_set));
+		ss->s_line[0] = v->v_line;
+		ss->s_n = 1;
+		return (0);
+	}
 	if (v->v_set != NULL) {
 		if (!config_setting_is_array(v->v_set) &&
 		    !config_setting_is_list(v->v_set)) {
@@ -1117,8 +1127,8 @@ conf_check_value(struct conf_ctx *cx, struct conf_val *v, void *obj)
 	struct conf_tls		*tls;
 	struct conf_consumer	*cs;
 	enum throttle_algo	 algo;
-	char			*s, *why;
-	size_t			 i;
+	char			*s, *why, ***ss;
+	size_t			 i, n;
 	long			 ncpu;
 	int			 error = 0;
 
@@ -1271,6 +1281,22 @@ conf_check_value(struct conf_ctx *cx, struct conf_val *v, void *obj)
 			error = -1;
 		}
 		break;
+	case CONF_CHK_SECURITY:
+		/* security is walked before consumers and apis. */
+		ss = CONF_FIELD(obj, t->t_off, char **);
+		n = *CONF_FIELD(obj, t->t_off2, size_t);
+		for (i = 0; i < n; i++) {
+			if (strcmp((*ss)[i], "jwt") != 0) {
+				conf_verror(cx, v, "unknown security mechanism "
+				    "'%s' (use jwt)", (*ss)[i]);
+				error = -1;
+			} else if (cx->cx_conf->c_security.s_njwt == 0) {
+				conf_verror(cx, v, "jwt needs at least one "
+				    "issuer in security.jwt");
+				error = -1;
+			}
+		}
+		break;
 	default:
 		break;
 	}
@@ -1320,6 +1346,7 @@ conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
 	struct conf_tls		*tls;
 	struct conf_upstream_tls *ut;
 	struct conf_gateway	*g;
+	struct conf_jwt_issuer	*ji;
 	size_t			 j;
 	int			 prod, mock;
 
@@ -1387,6 +1414,7 @@ conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
 	case CONF_CHK_RESOURCE:
 		r = items;
 		r[i].r_index = i;
+		r[i].r_security_set = conf_given(node, t->t_sub, "security");
 		if (r[i].r_methods == 0)
 			r[i].r_methods = CONF_M_ALL;
 		break;
@@ -1462,6 +1490,31 @@ conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
 			    cs[i].cs_name);
 			break;
 		}
+		cs[i].cs_subscriptions_set = conf_given(node, t->t_sub,
+		    "subscriptions");
+		break;
+	case CONF_CHK_JWT_ISSUER:
+		ji = items;
+		free(ji[i].ji_where);
+		ji[i].ji_where = conf_where(cx, node);
+		for (j = 0; j < i && ji[i].ji_issuer != NULL; j++) {
+			if (ji[j].ji_issuer == NULL ||
+			    strcmp(ji[i].ji_issuer, ji[j].ji_issuer) != 0)
+				continue;
+			conf_errorat(cx, node->n_file, node->n_line,
+			    "%s: duplicate issuer '%s'", node->n_path,
+			    ji[i].ji_issuer);
+			break;
+		}
+		if ((ji[i].ji_jwks_file != NULL) == (ji[i].ji_nkeys > 0))
+			conf_errorat(cx, node->n_file, node->n_line,
+			    "%s: set jwks_file or keys (one of them)",
+			    node->n_path);
+		if (ji[i].ji_algorithm != NULL &&
+		    jwt_alg_byname(ji[i].ji_algorithm) == JWT_ALG_NONE)
+			conf_member_error(cx, node, "algorithm", "unknown "
+			    "algorithm '%s' (RS256, PS256, ES256, EdDSA, "
+			    "HS256, ...)", ji[i].ji_algorithm);
 		break;
 	default:
 		break;
@@ -2100,6 +2153,8 @@ conf_free(struct mgw_conf *conf)
 	if (conf == NULL)
 		return;
 	tls_conf_free(conf);
+	for (i = 0; i < conf->c_security.s_njwt; i++)
+		free(conf->c_security.s_jwt[i].ji_where);
 	conf_free_group(conf_table, conf);
 	free(conf->c_gateway.trusted);
 	for (i = 0; i < conf->c_noverrides; i++)

@@ -87,11 +87,14 @@ enum conf_check {
 	CONF_CHK_UNKNOWN_SNI,	/* default or refuse */
 	CONF_CHK_VERIFY_CLIENT,	/* off, optional, required */
 	CONF_CHK_MUTUAL_TLS,	/* mandatory or optional */
-	CONF_CHK_CERT_FP	/* "sha256:<64 hex>" each */
+	CONF_CHK_CERT_FP,	/* "sha256:<64 hex>" each */
+	CONF_CHK_SECURITY,	/* known mechanisms, configured */
+	CONF_CHK_JWT_ISSUER	/* item: unique, keys from one source */
 };
 #define CONF_F_REQUIRED	0x1	/* error if absent */
 #define CONF_F_NONEMPTY	0x2	/* list or array: at least one item */
 #define CONF_F_PTR	0x4	/* group: allocated only when present */
+#define CONF_F_ONE	0x8	/* strings: a lone string is a list of one */
 struct conf_opt {
 	const char		*t_name;	/* NULL ends a table */
 	enum conf_type		 t_type;

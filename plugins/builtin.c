@@ -10,16 +10,19 @@
 #include "plugin.h"
 
 extern const struct mgw_plugin plugin_requestid;
+extern const struct mgw_plugin plugin_authn_jwt;
 extern const struct mgw_plugin plugin_throttle;
 extern const struct mgw_plugin plugin_accesslog;
 extern const struct mgw_plugin plugin_analytics;
 
 /*
- * Order matters: the request id exists before a 429 needs it, and the
- * usage event is taken after the access log line.
+ * Order matters: the request id exists before a 429 needs it,
+ * authentication names the consumer the throttle counts, and the usage
+ * event is taken after the access log line.
  */
 const struct mgw_plugin *const plugin_builtin[] = {
 	&plugin_requestid,
+	&plugin_authn_jwt,
 	&plugin_throttle,
 	&plugin_accesslog,
 	&plugin_analytics,

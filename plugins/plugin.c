@@ -266,6 +266,14 @@ plugin_header_push(struct request *r, struct http_header **arr, int *n,
 			return (-1);
 		(*arr)[i].namelen = nl;
 	}
+	/* A NULL value removes the header (request headers only). */
+	if (value == NULL && arr == &r->r_set) {
+		(*arr)[i].value = NULL;
+		(*arr)[i].valuelen = 0;
+		return (0);
+	}
+	if (value == NULL)
+		return (-1);
 	if (((*arr)[i].value = pool_strndup(r->r_pool, value, vlen)) == NULL)
 		return (-1);
 	(*arr)[i].valuelen = vlen;

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MGW_PLUGIN_API	2	/* bump on any change to this file */
+#define MGW_PLUGIN_API	3	/* bump on any change to this file */
 
 /* What a hook returns. */
 enum mgw_status {
@@ -73,7 +73,11 @@ const char	*mgw_request_path(struct mgw_request *, size_t *); /* normalised */
 int		 mgw_request_http_minor(struct mgw_request *);
 const char	*mgw_request_header(struct mgw_request *, const char *,
 		    size_t *);
-/* Set (replace) a header sent upstream; value copied. 0 or -1. */
+/*
+ * Set (replace) a header sent upstream; value copied.  A NULL value
+ * removes it: neither the client's field nor a plugin's goes upstream.
+ * 0 or -1.
+ */
 int		 mgw_request_set_header(struct mgw_request *, const char *,
 		    const char *, size_t);
 /* Add a header to the response sent to the client; copied. 0 or -1. */

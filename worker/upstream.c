@@ -312,9 +312,12 @@ upstream_build_head(struct request *r, const struct conf_url *u,
 		    h->hdr[k].value != NULL ? h->hdr[k].value : "",
 		    h->hdr[k].valuelen);
 	}
+	/* A plugin's NULL value removed the client's header: none sent. */
 	for (k = 0; k < r->r_nset; k++)
-		hbuf_header(&hb, r->r_set[k].name, r->r_set[k].namelen,
-		    r->r_set[k].value, r->r_set[k].valuelen);
+		if (r->r_set[k].value != NULL)
+			hbuf_header(&hb, r->r_set[k].name,
+			    r->r_set[k].namelen, r->r_set[k].value,
+			    r->r_set[k].valuelen);
 	if (certhdr != NULL && r->r_cert != NULL)
 		hbuf_header(&hb, certhdr, strlen(certhdr),
 		    r->r_cert->cc_pem_enc, strlen(r->r_cert->cc_pem_enc));
