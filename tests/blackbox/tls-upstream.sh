@@ -51,33 +51,37 @@ EOC
 nginx -c "$T/nginx/nginx.conf" >>"$T/nginx/out.log" 2>&1 &
 _bg_pids="$_bg_pids $!"
 wait_until 10 curl -fsS -o /dev/null --max-time 2 --cacert "$PKI/ca.crt" \
-    "https://localhost:$NA/" || fail "nginx with TLS did not start: $(cat "$T/nginx/error.log" "$T/nginx/out.log")"
+    "https://127.0.0.1:$NA/" || fail "nginx with TLS did not start: $(cat "$T/nginx/error.log" "$T/nginx/out.log")"
 
 ca="ca = \"$PKI/ca.crt\";"
 write_conf <<EOC
 apis = (
 	{ name = "ok"; base_path = "/ok";
-	  endpoints = { production = [ "https://localhost:$NA" ]; tls = { $ca }; }; },
+	  endpoints = { production = [ "https://127.0.0.1:$NA" ];
+	      tls = { $ca server_name = "localhost"; }; }; },
 	{ name = "ip"; base_path = "/ip";
 	  endpoints = { production = [ "https://127.0.0.1:$NA" ]; tls = { $ca }; }; },
 	{ name = "unverifiable"; base_path = "/unverifiable";
-	  endpoints = { production = [ "https://localhost:$NB" ]; tls = { $ca }; }; },
+	  endpoints = { production = [ "https://127.0.0.1:$NB" ];
+	      tls = { $ca server_name = "localhost"; }; }; },
 	{ name = "mismatch"; base_path = "/mismatch";
-	  endpoints = { production = [ "https://localhost:$NC" ]; tls = { $ca }; }; },
+	  endpoints = { production = [ "https://127.0.0.1:$NC" ];
+	      tls = { $ca server_name = "localhost"; }; }; },
 	{ name = "named"; base_path = "/named";
 	  endpoints = { production = [ "https://127.0.0.1:$NC" ];
 	      tls = { $ca server_name = "www.example.test"; }; }; },
 	{ name = "noverify"; base_path = "/noverify";
-	  endpoints = { production = [ "https://localhost:$NB" ];
+	  endpoints = { production = [ "https://127.0.0.1:$NB" ];
 	      tls = { verify = false; }; }; },
 	{ name = "mtls"; base_path = "/mtls";
-	  endpoints = { production = [ "https://localhost:$ND" ];
-	      tls = { $ca certificate = "$PKI/mgwclient.crt";
+	  endpoints = { production = [ "https://127.0.0.1:$ND" ];
+	      tls = { $ca server_name = "localhost"; certificate = "$PKI/mgwclient.crt";
 		      key = "$PKI/mgwclient.key"; }; }; },
 	{ name = "nocert"; base_path = "/nocert";
-	  endpoints = { production = [ "https://localhost:$ND" ]; tls = { $ca }; }; },
+	  endpoints = { production = [ "https://127.0.0.1:$ND" ];
+	      tls = { $ca server_name = "localhost"; }; }; },
 	{ name = "sysca"; base_path = "/sysca";
-	  endpoints = { production = [ "https://localhost:$NA" ]; }; }
+	  endpoints = { production = [ "https://127.0.0.1:$NA" ]; }; }
 );
 EOC
 "$MGWD" -n -f "$T/mgw.conf" >/dev/null 2>&1 ||
@@ -118,9 +122,9 @@ for api in unverifiable mismatch sysca; do
 	*) fail "$api backend: $out" ;;
 	esac
 done
-grep -q "upstream https://localhost:$NB: TLS handshake failed: certificate verify failed: unable to get local issuer certificate" "$T/mgwd.log" ||
+grep -q "upstream https://127.0.0.1:$NB: TLS handshake failed: certificate verify failed: unable to get local issuer certificate" "$T/mgwd.log" ||
     fail "unverifiable backend: reason not logged"
-grep -q "upstream https://localhost:$NC: TLS handshake failed: certificate verify failed: hostname mismatch" "$T/mgwd.log" ||
+grep -q "upstream https://127.0.0.1:$NC: TLS handshake failed: certificate verify failed: hostname mismatch" "$T/mgwd.log" ||
     fail "hostname mismatch: reason not logged"
 ok "unverifiable and mismatched backends: 502 upstream_tls_error, reason logged"
 
