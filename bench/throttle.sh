@@ -8,45 +8,15 @@
 # zone: the table evicts, the worker RSS stays put.
 set -u
 cd "$(dirname "$0")/.."
-top=$(pwd)
 dur=10 rounds=2 keys=10000
 while getopts d:r:k: o; do
 	case $o in
 	d) dur=$OPTARG ;; r) rounds=$OPTARG ;; k) keys=$OPTARG ;; *) exit 1 ;;
 	esac
 done
-MGWD=${MGWD:-$top/build/mgwd}
-[ -x "$MGWD" ] || MGWD=$top/mgwd
-MGWCTL=${MGWCTL:-$(dirname "$MGWD")/mgwctl}
-B=$(mktemp -d /tmp/mgw-tbench.XXXXXX)
-pids=
-cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$B"; }
-trap cleanup EXIT
-port() { python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-waitport() {
-	local i
-	for i in $(seq 1 500); do
-		curl -fsS -o /dev/null "http://127.0.0.1:$1/" 2>/dev/null && return 0
-		read -r -t 0.01 _ < <(:) || true
-	done
-	return 1
-}
-rss() { local t=0 p; for p in $(pgrep -P "$1"); do
-	t=$((t + $(awk '/^VmRSS:/ { print $2 }' /proc/$p/status))); done; echo $t; }
-
-BP=$(port)
-mkdir -p "$B/ngx"
-cat > "$B/ngx/nginx.conf" <<EOC
-daemon off; worker_processes 1; pid $B/ngx/pid; error_log $B/ngx/err;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000;
-	client_body_temp_path $B/ngx/b; proxy_temp_path $B/ngx/p; fastcgi_temp_path $B/ngx/f;
-	uwsgi_temp_path $B/ngx/u; scgi_temp_path $B/ngx/s;
-	server { listen 127.0.0.1:$BP; location / { return 200 "hello\n"; } } }
-EOC
-nginx -c "$B/ngx/nginx.conf" & pids="$pids $!"
-waitport "$BP" || exit 1
+BENCH_NAME=tbench
+. bench/lib.sh
+start_backend
 
 mkconf() {	# name port shm throttled
 	cat > "$B/$1.conf" <<EOC

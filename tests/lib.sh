@@ -159,12 +159,11 @@ start_upstream() {
 	    "http://127.0.0.1:$UP_PORT/ping" || fail "test upstream did not start"
 }
 
-# start_nginx: nginx on loopback as a real upstream, serving $T/www.
-start_nginx() {
-	command -v nginx >/dev/null 2>&1 || skip "nginx is not installed"
-	NGX_PORT=$(free_port)
-	mkdir -p "$T/www" "$T/nginx"
-	cat > "$T/nginx/nginx.conf" <<EOC
+# nginx_conf_head: the start of a loopback nginx.conf kept under
+# $T/nginx, up to and including "http {"; the caller adds its servers
+# and the closing brace.  The caller makes $T/nginx first.
+nginx_conf_head() {
+	cat <<EOC
 daemon off;
 worker_processes 1;
 pid $T/nginx/nginx.pid;
@@ -177,6 +176,15 @@ http {
 	fastcgi_temp_path $T/nginx/fastcgi;
 	uwsgi_temp_path $T/nginx/uwsgi;
 	scgi_temp_path $T/nginx/scgi;
+EOC
+}
+
+# start_nginx: nginx on loopback as a real upstream, serving $T/www.
+start_nginx() {
+	command -v nginx >/dev/null 2>&1 || skip "nginx is not installed"
+	NGX_PORT=$(free_port)
+	mkdir -p "$T/www" "$T/nginx"
+	{ nginx_conf_head; cat <<EOC
 	server {
 		listen 127.0.0.1:$NGX_PORT;
 		root $T/www;
@@ -184,6 +192,7 @@ http {
 	}
 }
 EOC
+	} > "$T/nginx/nginx.conf"
 	nginx -c "$T/nginx/nginx.conf" >>"$T/nginx/out.log" 2>&1 &
 	_bg_pids="$_bg_pids $!"
 	wait_until 10 curl -fsS -o /dev/null --max-time 2 \

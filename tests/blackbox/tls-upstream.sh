@@ -19,19 +19,7 @@ make_pki
 NA=$(free_port); NB=$(free_port); NC=$(free_port); ND=$(free_port)
 mkdir -p "$T/nginx"
 body='"conn=$connection sni=$ssl_server_name dn=$ssl_client_s_dn proto=$ssl_protocol\n"'
-cat > "$T/nginx/nginx.conf" <<EOC
-daemon off;
-worker_processes 1;
-pid $T/nginx/nginx.pid;
-error_log $T/nginx/error.log;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	client_body_temp_path $T/nginx/body;
-	proxy_temp_path $T/nginx/proxy;
-	fastcgi_temp_path $T/nginx/fastcgi;
-	uwsgi_temp_path $T/nginx/uwsgi;
-	scgi_temp_path $T/nginx/scgi;
+{ nginx_conf_head; cat <<EOC
 	keepalive_requests 1000;
 	server { listen 127.0.0.1:$NA ssl;
 		ssl_certificate $PKI/backend.crt; ssl_certificate_key $PKI/backend.key;
@@ -48,6 +36,7 @@ http {
 		location / { return 200 $body; } }
 }
 EOC
+} > "$T/nginx/nginx.conf"
 nginx -c "$T/nginx/nginx.conf" >>"$T/nginx/out.log" 2>&1 &
 _bg_pids="$_bg_pids $!"
 wait_until 10 curl -fsS -o /dev/null --max-time 2 --cacert "$PKI/ca.crt" \
