@@ -65,5 +65,6 @@ int	 util_set_nonblock(int);
 int	 util_set_cloexec(int);
 /* Write a JSON string literal (with quotes) of s into buf; returns length. */
 size_t	 util_json_escape(char *, size_t, const char *, size_t);
+int	 util_hexval(int);	/* a hex digit's value, or -1 */
 
 #endif /* MGW_LIB_H */

@@ -247,3 +247,15 @@ util_json_escape(char *buf, size_t size, const char *s, size_t len)
 	buf[o] = '\0';
 	return (o);
 }
+
+int
+util_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (c - 'A' + 10);
+	return (-1);
+}

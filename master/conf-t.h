@@ -172,6 +172,10 @@ struct conf_consumer {
 	size_t			 cs_ncertificate_subjects;
 	char			**cs_jwt_subjects;	/* sub, client_id, azp */
 	size_t			 cs_njwt_subjects;
+	char			**cs_api_keys;	/* "sha256:<64 lowercase hex>" */
+	size_t			 cs_napi_keys;
+	char			**cs_basic_users;	/* htpasswd user names */
+	size_t			 cs_nbasic_users;
 	char			**cs_subscriptions;	/* API names */
 	size_t			 cs_nsubscriptions;
 	int			 cs_subscriptions_set;	/* 0: every API */
@@ -188,16 +192,46 @@ struct conf_jwt_issuer {
 	char			*ji_algorithm;	/* pins PEM RSA and JWKS RSA/oct keys */
 	uint64_t		 ji_leeway;	/* ms of clock skew allowed */
 	int			 ji_allow_no_exp;	/* exp optional */
+	char			*ji_jwks_url;	/* fetched by the master */
+	uint64_t		 ji_jwks_refresh;	/* ms; without max-age */
+	uint64_t		 ji_jwks_timeout;	/* ms, one fetch */
+	char			*ji_jwks_ca;	/* https: CA file; NULL system */
 	char			*ji_where;	/* "file:line: path", key errors */
 };
 
-/* security: { ... }: authentication (plugins/authn-jwt.c). */
+/* security.introspection: { ... }: OAuth2 opaque tokens (RFC 7662). */
+struct conf_introspection {
+	char			*in_url;	/* NULL: not configured */
+	char			*in_client_id;	/* Basic credentials, or none */
+	char			*in_client_secret;
+	uint64_t		 in_timeout;	/* ms, one introspection */
+	char			*in_ca;		/* https: CA file; NULL system */
+	int			 in_verify;	/* https: verify the server */
+	char			*in_where;	/* "file:line: path", errors */
+};
+
+/* security.token_cache: { ... }: verified credentials in shm. */
+struct conf_token_cache {
+	uint64_t		 tc_size;	/* bytes; 0 disables */
+	uint64_t		 tc_ttl;	/* ms, longest positive entry */
+	uint64_t		 tc_negative_ttl;	/* ms, refused credential */
+};
+
+/* security: { ... }: authentication (plugins/authn*.c). */
 struct conf_security {
 	struct conf_jwt_issuer	*s_jwt;
 	size_t			 s_njwt;
-	int			 s_forward_credentials;	/* keep Authorization */
+	int			 s_forward_credentials;	/* keep credentials */
 	char			*s_consumer_header;	/* upstream, NULL none */
 	char			*s_claims_header;	/* upstream, NULL none */
+	char			*s_api_key_header;	/* NULL: not in a header */
+	char			*s_api_key_query;	/* NULL: not in the query */
+	char			*s_htpasswd;	/* path, NULL: no Basic */
+	char			*s_basic_realm;
+	struct conf_introspection *s_introspection;	/* NULL: none */
+	struct conf_token_cache	 s_token_cache;
+	char			*s_revocation_file;	/* NULL: not persisted */
+	uint32_t		 s_revocation_max;	/* entries in shm */
 };
 
 /* throttling: { ... } */

@@ -1126,9 +1126,10 @@ conf_check_value(struct conf_ctx *cx, struct conf_val *v, void *obj)
 	struct conf_policy	*p;
 	struct conf_tls		*tls;
 	struct conf_consumer	*cs;
+	struct conf_security	*sec;
 	enum throttle_algo	 algo;
 	char			*s, *why, ***ss;
-	size_t			 i, n;
+	size_t			 i, j, n;
 	long			 ncpu;
 	int			 error = 0;
 
@@ -1216,6 +1217,40 @@ conf_check_value(struct conf_ctx *cx, struct conf_val *v, void *obj)
 			error = -1;
 		}
 		break;
+	case CONF_CHK_HEADER_NAME_OPT:
+	case CONF_CHK_EMPTY_NULL:
+		s = *CONF_FIELD(obj, t->t_off, char *);
+		if (s != NULL && *s == '\0') {
+			free(s);
+			*CONF_FIELD(obj, t->t_off, char *) = NULL;
+		} else if (t->t_check == CONF_CHK_HEADER_NAME_OPT &&
+		    conf_check_token(s) == -1) {
+			conf_verror(cx, v, "bad header name '%s'", s);
+			error = -1;
+		}
+		break;
+	case CONF_CHK_QUERY_NAME:
+		s = *CONF_FIELD(obj, t->t_off, char *);
+		if (*s == '\0' || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789-._~") != strlen(s)) {
+			conf_verror(cx, v, "bad query parameter name '%s' "
+			    "(letters, digits, -._~)", s);
+			error = -1;
+		}
+		break;
+	case CONF_CHK_API_KEYS:
+		ss = CONF_FIELD(obj, t->t_off, char **);
+		n = *CONF_FIELD(obj, t->t_off2, size_t);
+		for (i = 0; i < n; i++) {
+			if (conf_cert_fp((*ss)[i]) == 0)
+				continue;
+			conf_verror(cx, v, "bad API key hash (\"sha256:\" and "
+			    "64 hex digits, as printed by "
+			    "printf %%s KEY | sha256sum); keys are never "
+			    "stored in clear");
+			error = -1;
+		}
+		break;
 	case CONF_CHK_LOG_FORMAT:
 		s = *CONF_FIELD(obj, t->t_off, char *);
 		if (conf_log_format(s) == -1) {
@@ -1285,14 +1320,45 @@ conf_check_value(struct conf_ctx *cx, struct conf_val *v, void *obj)
 		/* security is walked before consumers and apis. */
 		ss = CONF_FIELD(obj, t->t_off, char **);
 		n = *CONF_FIELD(obj, t->t_off2, size_t);
+		sec = &cx->cx_conf->c_security;
 		for (i = 0; i < n; i++) {
-			if (strcmp((*ss)[i], "jwt") != 0) {
-				conf_verror(cx, v, "unknown security mechanism "
-				    "'%s' (use jwt)", (*ss)[i]);
+			for (j = 0; j < i; j++)
+				if (strcmp((*ss)[i], (*ss)[j]) == 0)
+					break;
+			if (j < i) {
+				conf_verror(cx, v, "security mechanism '%s' "
+				    "listed twice", (*ss)[i]);
 				error = -1;
-			} else if (cx->cx_conf->c_security.s_njwt == 0) {
-				conf_verror(cx, v, "jwt needs at least one "
-				    "issuer in security.jwt");
+			} else if (strcmp((*ss)[i], "jwt") == 0) {
+				if (sec->s_njwt == 0) {
+					conf_verror(cx, v, "jwt needs at least "
+					    "one issuer in security.jwt");
+					error = -1;
+				}
+			} else if (strcmp((*ss)[i], "api_key") == 0) {
+				if (sec->s_api_key_header == NULL &&
+				    sec->s_api_key_query == NULL) {
+					conf_verror(cx, v, "api_key needs "
+					    "security.api_key_header or "
+					    "api_key_query");
+					error = -1;
+				}
+			} else if (strcmp((*ss)[i], "basic") == 0) {
+				if (sec->s_htpasswd == NULL) {
+					conf_verror(cx, v, "basic needs "
+					    "security.htpasswd");
+					error = -1;
+				}
+			} else if (strcmp((*ss)[i], "oauth2") == 0) {
+				if (sec->s_introspection == NULL) {
+					conf_verror(cx, v, "oauth2 needs "
+					    "security.introspection");
+					error = -1;
+				}
+			} else {
+				conf_verror(cx, v, "unknown security mechanism "
+				    "'%s' (jwt, api_key, basic or oauth2)",
+				    (*ss)[i]);
 				error = -1;
 			}
 		}
@@ -1347,6 +1413,7 @@ conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
 	struct conf_upstream_tls *ut;
 	struct conf_gateway	*g;
 	struct conf_jwt_issuer	*ji;
+	struct conf_introspection *in;
 	size_t			 j;
 	int			 prod, mock;
 
@@ -1464,6 +1531,21 @@ conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
 			    "%s: trusted_client_certificate_crl needs "
 			    "trusted_client_certificate_ca", node->n_path);
 		break;
+	case CONF_CHK_INTROSPECTION:
+		in = items;
+		free(in->in_where);
+		in->in_where = conf_where(cx, node);
+		if (in->in_url != NULL &&
+		    strncmp(in->in_url, "http://", 7) != 0 &&
+		    strncmp(in->in_url, "https://", 8) != 0)
+			conf_member_error(cx, node, "url", "'%s' is not an "
+			    "http:// or https:// URL", in->in_url);
+		if ((in->in_client_id == NULL) !=
+		    (in->in_client_secret == NULL))
+			conf_errorat(cx, node->n_file, node->n_line,
+			    "%s: client_id and client_secret go together",
+			    node->n_path);
+		break;
 	case CONF_CHK_UPSTREAM_TLS:
 		ut = items;
 		if ((ut->ut_certificate == NULL) != (ut->ut_key == NULL))
@@ -1506,10 +1588,16 @@ conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
 			    ji[i].ji_issuer);
 			break;
 		}
-		if ((ji[i].ji_jwks_file != NULL) == (ji[i].ji_nkeys > 0))
+		if ((ji[i].ji_jwks_file != NULL) + (ji[i].ji_nkeys > 0) +
+		    (ji[i].ji_jwks_url != NULL) != 1)
 			conf_errorat(cx, node->n_file, node->n_line,
-			    "%s: set jwks_file or keys (one of them)",
+			    "%s: set one of jwks_file, jwks_url or keys",
 			    node->n_path);
+		if (ji[i].ji_jwks_url != NULL &&
+		    strncmp(ji[i].ji_jwks_url, "http://", 7) != 0 &&
+		    strncmp(ji[i].ji_jwks_url, "https://", 8) != 0)
+			conf_member_error(cx, node, "jwks_url", "'%s' is not "
+			    "an http:// or https:// URL", ji[i].ji_jwks_url);
 		if (ji[i].ji_algorithm != NULL &&
 		    jwt_alg_byname(ji[i].ji_algorithm) == JWT_ALG_NONE)
 			conf_member_error(cx, node, "algorithm", "unknown "
@@ -2155,6 +2243,8 @@ conf_free(struct mgw_conf *conf)
 	tls_conf_free(conf);
 	for (i = 0; i < conf->c_security.s_njwt; i++)
 		free(conf->c_security.s_jwt[i].ji_where);
+	if (conf->c_security.s_introspection != NULL)
+		free(conf->c_security.s_introspection->in_where);
 	conf_free_group(conf_table, conf);
 	free(conf->c_gateway.trusted);
 	for (i = 0; i < conf->c_noverrides; i++)

@@ -89,7 +89,12 @@ enum conf_check {
 	CONF_CHK_MUTUAL_TLS,	/* mandatory or optional */
 	CONF_CHK_CERT_FP,	/* "sha256:<64 hex>" each */
 	CONF_CHK_SECURITY,	/* known mechanisms, configured */
-	CONF_CHK_JWT_ISSUER	/* item: unique, keys from one source */
+	CONF_CHK_JWT_ISSUER,	/* item: unique, keys from one source */
+	CONF_CHK_API_KEYS,	/* "sha256:<64 hex>" each, normalised */
+	CONF_CHK_INTROSPECTION,	/* group: url is http(s)://host:port/... */
+	CONF_CHK_QUERY_NAME,	/* a query parameter name */
+	CONF_CHK_HEADER_NAME_OPT, /* a header name, or "": NULL */
+	CONF_CHK_EMPTY_NULL	/* "" becomes NULL */
 };
 #define CONF_F_REQUIRED	0x1	/* error if absent */
 #define CONF_F_NONEMPTY	0x2	/* list or array: at least one item */
@@ -181,6 +186,28 @@ void	listener_commit(struct listeners *, struct listeners *);
 void	listener_abort(const struct listeners *, struct listeners *);
 void	listener_closeall(struct listeners *);
 
+/* jwks-fetch.c */
+/*
+ * JWK sets of issuers with a jwks_url: fetched and refreshed by the master
+ * (jwks_fetch_*), published in the "jwks" zone, read by workers through a
+ * struct jwks_ref.
+ */
+struct event_base;
+struct shm_zone;
+struct jwks_slot;
+struct jwks_ref {
+	struct shm_zone		*jr_zone;
+	struct jwks_slot	*jr_slot;
+};
+int	jwks_fetch_check(const struct conf_jwt_issuer *, char **);
+int	jwks_fetch_conf(const struct mgw_conf *, char **);
+void	jwks_fetch_start(struct event_base *, const struct mgw_conf *, int);
+void	jwks_fetch_stop(void);
+int	jwks_fetch_find(struct jwks_ref *, const char *);
+uint64_t jwks_fetch_generation(const struct jwks_ref *);
+int	jwks_fetch_copy(const struct jwks_ref *, char **, size_t *,
+	    uint64_t *);
+
 /* A generation: one loaded configuration and what was built from it. */
 struct generation {
 	int			 g_num;
@@ -211,6 +238,8 @@ char	*master_stats(void);			/* malloc'd "key: value\n" lines */
 /* mgwctl throttle show|reset: 0 or -1, *text malloc'd either way. */
 int	master_throttle_show(const char *, char **);
 int	master_throttle_reset(const char *, char **);
+/* The active generation's security.revocation_file, or NULL. */
+const char *master_revocation_file(void);
 void	master_set_verbose(int);		/* master and workers */
 void	master_child_listeners(const struct listeners *);	/* after fork */
 

@@ -300,7 +300,7 @@ accesslog_combined(struct mgw_request *r, char *line, size_t size)
 	t = (time_t)(mgw_request_start_ms(r) / 1000);
 	localtime_r(&t, &tm);
 	strftime(tbuf, sizeof(tbuf), "%d/%b/%Y:%H:%M:%S %z", &tm);
-	v = mgw_request_uri(r, &len);
+	v = mgw_request_log_uri(r, &len);
 	ul = accesslog_escape(uri, sizeof(uri), v, len);
 	if ((v = mgw_request_header(r, "Referer", &len)) != NULL)
 		rl = accesslog_escape(ref, sizeof(ref), v, len);
@@ -474,7 +474,7 @@ accesslog_json(const struct mgw_conf *conf, struct mgw_request *r,
 	v = mgw_request_method(r);
 	accesslog_cstr(ln, "method", v != NULL && strcmp(v, "-") != 0 ? v :
 	    NULL);
-	v = mgw_request_uri(r, &len);
+	v = mgw_request_log_uri(r, &len);
 	accesslog_str(ln, "uri", len > 0 ? v : NULL, len, ACCESSLOG_URI_MAX);
 	snprintf(num, sizeof(num), "\"HTTP/1.%d\"", mgw_request_http_minor(r));
 	accesslog_raw(ln, "protocol", num);

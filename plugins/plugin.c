@@ -141,6 +141,27 @@ plugin_run_access(struct request *r)
 	return (MGW_OK);
 }
 
+/*
+ * The request suspended in plugin r_access_idx goes away unresumed: tell
+ * that plugin, so that it forgets the request.
+ */
+void
+plugin_run_cancel(struct request *r)
+{
+	struct plugin_set	*ps = wenv->we_plugins;
+	const struct mgw_plugin	*p;
+
+	if (!r->r_suspended)
+		return;
+	r->r_suspended = 0;
+	if ((size_t)r->r_access_idx >= ps->ps_n)
+		return;
+	p = ps->ps_inst[r->r_access_idx].pi_plugin;
+	if (p->cancel != NULL)
+		p->cancel(ps->ps_inst[r->r_access_idx].pi_state,
+		    (struct mgw_request *)r);
+}
+
 void
 plugin_run_header_filter(struct request *r)
 {
@@ -214,6 +235,79 @@ mgw_request_uri(struct mgw_request *mr, size_t *len)
 
 	*len = r->r_urllen;
 	return (r->r_url != NULL ? r->r_url : "");
+}
+
+const char *
+mgw_request_log_uri(struct mgw_request *mr, size_t *len)
+{
+	struct request	*r = (struct request *)mr;
+	const char	*name = wenv->we_conf->c_security.s_api_key_query;
+	const char	*u = r->r_url, *q, *p, *end, *amp, *eq;
+	char		*out, *o;
+	size_t		 nlen;
+
+	*len = r->r_urllen;
+	if (u == NULL)
+		return ("");
+	if (name == NULL || (q = memchr(u, '?', r->r_urllen)) == NULL)
+		return (u);
+	nlen = strlen(name);
+	end = u + r->r_urllen;
+	/* "REDACTED" may be longer than what it hides. */
+	if ((out = pool_alloc(r->r_pool, r->r_urllen * 2 + 16)) == NULL)
+		return (u);
+	memcpy(out, u, q + 1 - u);
+	o = out + (q + 1 - u);
+	for (p = q + 1; p < end; p = amp + 1) {
+		if ((amp = memchr(p, '&', end - p)) == NULL)
+			amp = end;
+		eq = memchr(p, '=', amp - p);
+		if (eq != NULL && (size_t)(eq - p) == nlen &&
+		    memcmp(p, name, nlen) == 0) {
+			memcpy(o, p, nlen + 1);
+			o += nlen + 1;
+			memcpy(o, "REDACTED", 8);
+			o += 8;
+		} else {
+			memcpy(o, p, amp - p);
+			o += amp - p;
+		}
+		if (amp < end)
+			*o++ = '&';
+		if (amp == end)
+			break;
+	}
+	*len = o - out;
+	return (out);
+}
+
+const char *
+mgw_request_query(struct mgw_request *mr, size_t *len)
+{
+	struct request	*r = (struct request *)mr;
+
+	*len = r->r_query != NULL ? r->r_querylen : 0;
+	return (r->r_query);
+}
+
+int
+mgw_request_set_query(struct mgw_request *mr, const char *q, size_t len)
+{
+	struct request	*r = (struct request *)mr;
+	char		*p;
+
+	if (q == NULL || len == 0) {
+		r->r_query = NULL;
+		r->r_querylen = 0;
+		return (0);
+	}
+	if ((p = pool_alloc(r->r_pool, len + 1)) == NULL)
+		return (-1);
+	memcpy(p, q, len);
+	p[len] = '\0';
+	r->r_query = p;
+	r->r_querylen = len;
+	return (0);
 }
 
 const char *

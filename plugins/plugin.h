@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MGW_PLUGIN_API	3	/* bump on any change to this file */
+#define MGW_PLUGIN_API	4	/* bump on any change to this file */
 
 /* What a hook returns. */
 enum mgw_status {
@@ -61,6 +61,14 @@ struct mgw_plugin {
 	 * buffered; the loop no longer runs.
 	 */
 	void	(*exit_worker)(void *state);
+	/*
+	 * Worker: the request this plugin suspended (access returned
+	 * MGW_AGAIN) is going away before it was resumed: the client left
+	 * or the worker stops.  Drop every reference to it and never call
+	 * mgw_request_resume() for it.  May be NULL if access never
+	 * suspends.
+	 */
+	void	(*cancel)(void *state, struct mgw_request *r);
 };
 
 /*
@@ -159,6 +167,20 @@ const char	*mgw_request_tier(struct mgw_request *);
 /* "PRODUCTION" (default) or "SANDBOX", set by authentication. */
 void		 mgw_request_set_key_type(struct mgw_request *, const char *);
 const char	*mgw_request_key_type(struct mgw_request *);
+/*
+ * The request target as sent, with the value of every API key query
+ * parameter (security.api_key_query) replaced by "REDACTED": what logs
+ * may show.  Never NULL.
+ */
+const char	*mgw_request_log_uri(struct mgw_request *, size_t *);
+/* The query string as sent, without the '?'; NULL if there is none. */
+const char	*mgw_request_query(struct mgw_request *, size_t *);
+/*
+ * Replace the query string sent upstream (copied, without '?'); NULL or
+ * an empty one sends none.  0 or -1.
+ */
+int		 mgw_request_set_query(struct mgw_request *, const char *,
+		    size_t);
 /* Resume a request suspended by MGW_AGAIN, with that hook's verdict. */
 void		 mgw_request_resume(struct mgw_request *, int);
 

@@ -166,6 +166,7 @@ conn_close(struct conn *c)
 	struct request	*r = c->c_req;
 
 	if (r != NULL) {
+		plugin_run_cancel(r);
 		if (r->r_up != NULL)
 			upstream_abort(r);
 		if (r->r_state != REQ_DONE) {

@@ -550,6 +550,7 @@ http_process_head(struct request *r)
 	if (http_client_cert(r) == -1)
 		return;
 	r->r_access_idx = 0;
+	r->r_suspended = 0;
 	http_access_verdict(r, plugin_run_access(r));
 }
 
@@ -647,6 +648,8 @@ http_access_verdict(struct request *r, int verdict)
 		http_dispatch(r);
 		break;
 	case MGW_AGAIN:
+		r->r_suspended = 1;
+		break;
 	case MGW_DONE:
 		break;
 	default:
@@ -701,6 +704,7 @@ mgw_request_resume(struct mgw_request *mr, int verdict)
 {
 	struct request	*r = (struct request *)mr;
 
+	r->r_suspended = 0;
 	if (verdict == MGW_OK) {
 		r->r_access_idx++;
 		verdict = plugin_run_access(r);

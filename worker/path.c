@@ -12,22 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib.h"
 #include "worker.h"
 
-static int	path_hexval(unsigned char);
 static int	path_is_pchar(unsigned char);
-
-static int
-path_hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
-}
 
 /* RFC 3986 pchar, less pct-encoded: unreserved, sub-delims, ':' and '@'. */
 static int
@@ -86,8 +74,8 @@ path_normalize(const char *in, size_t inlen, char *out)
 			if (c == '%') {
 				if (inlen - i < 2)
 					return (-1);
-				if ((hi = path_hexval(s[i])) == -1 ||
-				    (lo = path_hexval(s[i + 1])) == -1)
+				if ((hi = util_hexval(s[i])) == -1 ||
+				    (lo = util_hexval(s[i + 1])) == -1)
 					return (-1);
 				i += 2;
 				c = (unsigned char)(hi << 4 | lo);

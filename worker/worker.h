@@ -177,6 +177,7 @@ struct request {
 	int			 r_resp_chunked;	/* we chunk toward the client */
 	int			 r_resp_close;	/* close after the response */
 	int			 r_access_idx;	/* next plugin in access */
+	int			 r_suspended;	/* access said MGW_AGAIN */
 	struct http_header	*r_set;		/* headers set by plugins */
 	int			 r_nset;
 	struct http_header	*r_add;		/* response headers added */
@@ -374,6 +375,7 @@ int	plugin_run_post_read(struct request *);
 int	plugin_run_access(struct request *);
 void	plugin_run_header_filter(struct request *);
 void	plugin_run_log(struct request *);
+void	plugin_run_cancel(struct request *);
 void	plugin_run_reopen(void);
 void	plugin_run_exit(void);
 

@@ -47,6 +47,7 @@ static int	 test_has_env(const char *, const char *);
 static size_t	 test_nlines(const char *);
 static int	 test_port(const struct sockaddr_storage *);
 static const char *test_addr(const struct sockaddr_storage *);
+static void	 test_security(void);
 static void	 test_sin(struct sockaddr_storage *, int, const char *);
 static int	 test_init(void);
 static int	 test_fini(void);
@@ -911,6 +912,92 @@ test_https(void)
 }
 
 /* A listener's tls group: defaults and the checks of conf.c. */
+/* security: every mechanism's keys, defaults, and their errors. */
+static void
+test_security(void)
+{
+	struct mgw_conf			*c;
+	const struct conf_security	*sec;
+	char				*f;
+
+	f = test_write("listeners = ( { name = \"h\"; listen = \"127.0.0.1:1\"; } );\n"
+	    "security = {\n"
+	    "  jwt = ( { issuer = \"i\"; jwks_url = \"https://idp/jwks\";\n"
+	    "    jwks_refresh = \"1m\"; jwks_ca = \"ca.pem\"; } );\n"
+	    "  api_key_query = \"key\"; htpasswd = \"users\";\n"
+	    "  introspection = { url = \"http://127.0.0.1:9/i\";\n"
+	    "    client_id = \"gw\"; client_secret = \"s\"; timeout = \"500ms\"; };\n"
+	    "  token_cache = { size = \"1m\"; ttl = \"1m\"; negative_ttl = \"0s\"; };\n"
+	    "  revocation_file = \"\"; revocation_max = 100; };\n"
+	    "consumers = ( { name = \"x\"; basic_users = [ \"bob\" ];\n"
+	    "  api_keys = [ \"SHA256:AB" "00000000000000000000000000000000000000000000000000000000000000\" ]; } );\n"
+	    "apis = ( " API_HEAD("a", "/a") MOCK
+	    "security = [ \"oauth2\", \"basic\", \"api_key\", \"jwt\" ]; } );\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c = test_load(f, NULL));
+	sec = &c->c_security;
+	CU_ASSERT_STRING_EQUAL(sec->s_jwt[0].ji_jwks_url, "https://idp/jwks");
+	CU_ASSERT_EQUAL(sec->s_jwt[0].ji_jwks_refresh, 60 * 1000ULL);
+	CU_ASSERT_EQUAL(sec->s_jwt[0].ji_jwks_timeout, 5 * 1000ULL);
+	CU_ASSERT_STRING_EQUAL(sec->s_api_key_header, "apikey");
+	CU_ASSERT_STRING_EQUAL(sec->s_api_key_query, "key");
+	CU_ASSERT_STRING_EQUAL(sec->s_basic_realm, "mgw");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sec->s_introspection);
+	CU_ASSERT_EQUAL(sec->s_introspection->in_timeout, 500ULL);
+	CU_ASSERT_TRUE(sec->s_introspection->in_verify);
+	CU_ASSERT_EQUAL(sec->s_token_cache.tc_size, 1024 * 1024ULL);
+	CU_ASSERT_EQUAL(sec->s_token_cache.tc_negative_ttl, 0ULL);
+	CU_ASSERT_PTR_NULL(sec->s_revocation_file);
+	CU_ASSERT_EQUAL(sec->s_revocation_max, 100U);
+	CU_ASSERT_STRING_EQUAL(c->c_consumers[0].cs_api_keys[0], "sha256:ab"
+	    "00000000000000000000000000000000000000000000000000000000000000");
+	CU_ASSERT_STRING_EQUAL(c->c_consumers[0].cs_basic_users[0], "bob");
+	CU_ASSERT_EQUAL(c->c_apis[0].a_nsecurity, 4);
+	conf_free(c);
+
+	/* Defaults: header apikey, cache on, revocations persisted. */
+	f = test_write("listeners = ( { name = \"h\"; listen = \"127.0.0.1:1\"; } );\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c = test_load(f, NULL));
+	sec = &c->c_security;
+	CU_ASSERT_PTR_NULL(sec->s_introspection);
+	CU_ASSERT_PTR_NULL(sec->s_htpasswd);
+	CU_ASSERT_PTR_NULL(sec->s_api_key_query);
+	CU_ASSERT_EQUAL(sec->s_token_cache.tc_size, 8 * 1024 * 1024ULL);
+	CU_ASSERT_EQUAL(sec->s_token_cache.tc_ttl, 300 * 1000ULL);
+	CU_ASSERT_EQUAL(sec->s_token_cache.tc_negative_ttl, 10 * 1000ULL);
+	CU_ASSERT_PTR_NOT_NULL(sec->s_revocation_file);
+	CU_ASSERT_EQUAL(sec->s_revocation_max, 10000U);
+	conf_free(c);
+
+	f = test_write("listeners = ( { name = \"h\"; listen = \"127.0.0.1:1\"; } );\n"
+	    "security = {\n"
+	    "  jwt = ( { issuer = \"i\"; jwks_url = \"ftp://idp/jwks\"; },\n"
+	    "    { issuer = \"j\"; jwks_url = \"http://a/\"; jwks_file = \"f\"; } );\n"
+	    "  api_key_header = \"\"; api_key_query = \"a b\";\n"
+	    "  introspection = { client_id = \"gw\"; };\n"
+	    "  token_cache = { ttl = \"10ms\"; }; };\n"
+	    "consumers = ( { name = \"x\"; api_keys = [ \"secret\" ]; } );\n"
+	    "apis = ( " API_HEAD("a", "/a") MOCK
+	    "security = [ \"basic\", \"jwt\", \"jwt\", \"saml\" ]; } );\n");
+	CU_ASSERT_PTR_NULL(test_load(f, NULL));
+	CU_ASSERT_TRUE(test_has(f, 3, "security.jwt[0].jwks_url: 'ftp://idp/"
+	    "jwks' is not an http:// or https:// URL"));
+	CU_ASSERT_TRUE(test_has(f, 4, "security.jwt[1]: set one of jwks_file, "
+	    "jwks_url or keys"));
+	CU_ASSERT_TRUE(test_has(f, 5, "bad query parameter name 'a b'"));
+	CU_ASSERT_TRUE(test_has(f, 6, "security.introspection: missing "
+	    "required key 'url'"));
+	CU_ASSERT_TRUE(test_has(f, 6, "client_id and client_secret go "
+	    "together"));
+	CU_ASSERT_TRUE(test_has(f, 7, "security.token_cache.ttl"));
+	CU_ASSERT_TRUE(test_has(f, 8, "consumers[0].api_keys: bad API key "
+	    "hash"));
+	CU_ASSERT_TRUE(test_has(f, 11, "basic needs security.htpasswd"));
+	CU_ASSERT_TRUE(test_has(f, 11, "security mechanism 'jwt' listed "
+	    "twice"));
+	CU_ASSERT_TRUE(test_has(f, 11, "unknown security mechanism 'saml'"));
+	CU_ASSERT_EQUAL(test_nlines(test_cause), 10);
+}
+
 static void
 test_tls_listener(void)
 {
@@ -1856,6 +1943,7 @@ static CU_TestInfo test_conf_cases[] = {
 	{ "error: URLs and endpoints", test_err_url },
 	{ "https endpoints", test_https },
 	{ "tls: listener, consumers, mutual_tls", test_tls_listener },
+	{ "security: mechanisms, cache, revocation", test_security },
 	{ "error: CIDRs", test_err_cidr },
 	{ "error: no listeners", test_err_no_listeners },
 	{ "error: all reported at once", test_err_multiple },
