@@ -19,6 +19,8 @@ static const struct ctl_token t_log[];
 static const struct ctl_token t_throttle[];
 static const struct ctl_token t_prefix[];
 static const struct ctl_token t_key[];
+static const struct ctl_token t_revoke[];
+static const struct ctl_token t_until[];
 static const struct ctl_token t_end[];
 
 static const struct ctl_token t_main[] = {
@@ -28,6 +30,20 @@ static const struct ctl_token t_main[] = {
 	{ CTL_TOK_KEYWORD, "stats", CTL_STATS, NULL, t_end },
 	{ CTL_TOK_KEYWORD, "log", 0, NULL, t_log },
 	{ CTL_TOK_KEYWORD, "throttle", 0, NULL, t_throttle },
+	{ CTL_TOK_KEYWORD, "revoke", CTL_REVOKE, NULL, t_revoke },
+	{ CTL_TOK_KEYWORD, "revocations", CTL_REVOKE_LIST, NULL, t_end },
+	{ CTL_TOK_END, NULL, 0, NULL, NULL }
+};
+
+/* mgwctl revoke JTI|sha256:HASH [until]; mgwctl.c builds the payload. */
+static const struct ctl_token t_revoke[] = {
+	{ CTL_TOK_ARG, "JTI|sha256:HASH", 0, NULL, t_until },
+	{ CTL_TOK_END, NULL, 0, NULL, NULL }
+};
+
+static const struct ctl_token t_until[] = {
+	{ CTL_TOK_NONE, NULL, 0, NULL, NULL },
+	{ CTL_TOK_ARG, "until", 0, NULL, t_end },
 	{ CTL_TOK_END, NULL, 0, NULL, NULL }
 };
 
@@ -70,6 +86,7 @@ static const struct ctl_token *ctl_parse_match(const struct ctl_token *,
 static int	ctl_parse_may_end(const struct ctl_token *);
 static int	ctl_parse_nested(const struct ctl_token *);
 static void	ctl_parse_words(FILE *, const struct ctl_token *);
+static const struct ctl_token *ctl_parse_argnext(const struct ctl_token *);
 
 /*
  * Find word in table: an exact match wins, otherwise a unique prefix.
@@ -139,9 +156,12 @@ ctl_parse(int argc, char **argv, struct ctl_parse_result *res, char **cause)
 			return (-1);
 		if (table == t_main)
 			res->command = t->t_keyword;
-		if (t->t_type == CTL_TOK_ARG)
-			res->payload = argv[i];
-		else if (t->t_msg != 0) {
+		if (t->t_type == CTL_TOK_ARG) {
+			if (res->nargs == 0)
+				res->payload = argv[i];
+			if (res->nargs < CTL_ARGS_MAX)
+				res->args[res->nargs++] = argv[i];
+		} else if (t->t_msg != 0) {
 			res->msg = t->t_msg;
 			res->payload = t->t_payload != NULL ? t->t_payload : "";
 		}
@@ -175,6 +195,18 @@ ctl_parse_words(FILE *f, const struct ctl_token *table)
 			continue;
 		first = 0;
 	}
+}
+
+/* The table after table's free word, or t_end if it has none. */
+static const struct ctl_token *
+ctl_parse_argnext(const struct ctl_token *table)
+{
+	const struct ctl_token	*t;
+
+	for (t = table; t->t_type != CTL_TOK_END; t++)
+		if (t->t_type == CTL_TOK_ARG)
+			return (t->t_next);
+	return (t_end);
 }
 
 /* Does this table lead to a further word after its keywords? */
@@ -215,10 +247,11 @@ ctl_parse_commands(FILE *f)
 			continue;
 		}
 		fprintf(f, "\t%s", t->t_keyword);
-		if (t->t_next != t_end) {
-			optional = ctl_parse_may_end(t->t_next);
+		/* "revoke JTI|sha256:HASH [until]": free words in a row */
+		for (s = t->t_next; s != t_end; s = ctl_parse_argnext(s)) {
+			optional = ctl_parse_may_end(s);
 			fprintf(f, " %s", optional ? "[" : "");
-			ctl_parse_words(f, t->t_next);
+			ctl_parse_words(f, s);
 			fprintf(f, "%s", optional ? "]" : "");
 		}
 		fprintf(f, "\n");

@@ -27,10 +27,14 @@ struct ctl_token {
 	const struct ctl_token	*t_next;
 };
 
+#define CTL_ARGS_MAX	2	/* free words of one command */
+
 struct ctl_parse_result {
 	uint32_t	 msg;		/* enum ctl_type to send */
-	const char	*payload;	/* "" for none */
+	const char	*payload;	/* "" for none; the first free word */
 	const char	*command;	/* first word, spelled out */
+	const char	*args[CTL_ARGS_MAX];	/* the free words, in order */
+	int		 nargs;
 };
 
 /* ctl-parse.c */

@@ -12,9 +12,11 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib.h"
@@ -27,6 +29,8 @@
 static void	usage(void) __attribute__((noreturn));
 static int	mgwctl_connect(const char *);
 static void	mgwctl_print_fail(const char *, const char *);
+static int	mgwctl_until(const char *, long long *);
+static char	*mgwctl_revoke_payload(const struct ctl_parse_result *);
 
 static void
 usage(void)
@@ -99,6 +103,88 @@ mgwctl_print_fail(const char *command, const char *cause)
 	fprintf(stderr, "%.*s\n", (int)len, cause);
 }
 
+/*
+ * The until of mgwctl revoke as Unix seconds in *until: a duration from
+ * now ("90m", "24h", "7d"), Unix seconds, or "YYYY-MM-DDTHH:MM:SSZ".
+ * Whether it is in the past is for the master to say, by its clock.
+ * 0, or -1 if s is none of those.
+ */
+static int
+mgwctl_until(const char *s, long long *until)
+{
+	struct tm	 tm;
+	const char	*p;
+	char		*end;
+	long long	 n, mult;
+	time_t		 t;
+
+	if (*s < '0' || *s > '9')
+		return (-1);
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno != 0)
+		return (-1);
+	if (*end == '\0') {
+		*until = n;
+		return (0);
+	}
+	if (end[1] == '\0') {
+		switch (*end) {
+		case 's':
+			mult = 1;
+			break;
+		case 'm':
+			mult = 60;
+			break;
+		case 'h':
+			mult = 3600;
+			break;
+		case 'd':
+			mult = 86400;
+			break;
+		case 'w':
+			mult = 7 * 86400;
+			break;
+		default:
+			return (-1);
+		}
+		if (n > (LLONG_MAX - (long long)time(NULL)) / mult)
+			return (-1);
+		*until = (long long)time(NULL) + n * mult;
+		return (0);
+	}
+	memset(&tm, 0, sizeof(tm));
+	if ((p = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL ||
+	    *p != '\0' || (t = timegm(&tm)) == (time_t)-1)
+		return (-1);
+	*until = (long long)t;
+	return (0);
+}
+
+/* "WHAT UNTIL" for CTL_REVOKE, or exit with usage on bad arguments. */
+static char *
+mgwctl_revoke_payload(const struct ctl_parse_result *res)
+{
+	const char	*what = res->args[0];
+	char		*payload;
+	long long	 until = 0;
+
+	if (what == NULL || *what == '\0' ||
+	    strpbrk(what, " \t\r\n") != NULL) {
+		fprintf(stderr, "mgwctl: revoke: want a jti without spaces "
+		    "or sha256:HASH\n");
+		usage();
+	}
+	if (res->nargs > 1 && mgwctl_until(res->args[1], &until) == -1) {
+		fprintf(stderr, "mgwctl: revoke: bad until \"%s\": want a "
+		    "duration (90m, 24h, 7d), Unix seconds or "
+		    "YYYY-MM-DDTHH:MM:SSZ\n", res->args[1]);
+		usage();
+	}
+	xasprintf(&payload, "%s %lld", what, until);
+	return (payload);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -106,6 +192,7 @@ main(int argc, char *argv[])
 	struct ctl_hdr		 hdr;
 	const char		*path = NULL, *env;
 	char			 version[16], *cause = NULL, *payload;
+	char			*revoke = NULL;
 	size_t			 len;
 	int			 ch, fd;
 
@@ -127,6 +214,8 @@ main(int argc, char *argv[])
 		free(cause);
 		usage();
 	}
+	if (res.msg == CTL_REVOKE)
+		res.payload = revoke = mgwctl_revoke_payload(&res);
 	if (path == NULL) {
 		env = getenv("MGWCTL_SOCKET");
 		path = (env != NULL && *env != '\0') ? env : MGWCTL_SOCKET;
@@ -157,6 +246,7 @@ main(int argc, char *argv[])
 		exit(1);
 	}
 	close(fd);
+	free(revoke);
 
 	switch (hdr.type) {
 	case CTL_OK:

@@ -200,6 +200,10 @@ ctl_type_name(uint32_t type)
 		return ("throttle-show");
 	case CTL_THROTTLE_RESET:
 		return ("throttle-reset");
+	case CTL_REVOKE:
+		return ("revoke");
+	case CTL_REVOKE_LIST:
+		return ("revocations");
 	case CTL_OK:
 		return ("ok");
 	case CTL_FAIL:

@@ -24,6 +24,8 @@ enum ctl_type {
 	CTL_LOG_BRIEF,
 	CTL_THROTTLE_SHOW,	/* payload: key prefix, may be empty */
 	CTL_THROTTLE_RESET,	/* payload: the key */
+	CTL_REVOKE,		/* payload: "what until", until Unix s */
+	CTL_REVOKE_LIST,
 
 	CTL_OK = 200,		/* payload: text for the user */
 	CTL_FAIL,		/* payload: the cause */

@@ -13,11 +13,14 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -27,6 +30,7 @@
 #include "lib.h"
 #include "ctl-msg.h"
 #include "master.h"
+#include "shm.h"
 
 #define CONTROL_CLIENTS_MAX	32
 #define CONTROL_BACKLOG		16
@@ -76,6 +80,7 @@ static void	control_dispatch(struct control_client *,
 		    const struct ctl_hdr *, const char *);
 static void	control_reply(struct control_client *, uint32_t,
 		    const char *);
+static void	control_revoke(struct control_client *, const char *);
 
 /*
  * Decide what to do with something already at path.  A socket that
@@ -505,6 +510,58 @@ control_reply(struct control_client *cc, uint32_t type, const char *text)
 	bufferevent_enable(cc->cc_bev, EV_WRITE);
 }
 
+/*
+ * mgwctl revoke: payload is "WHAT UNTIL" (UNTIL in Unix seconds, 0 or
+ * absent for ever; mgwctl turned durations and dates into that).  Replies
+ * "revoked WHAT until ISO-TIME|forever", or the cause.  A revocation that
+ * holds but could not be written to the file is a CTL_FAIL too, so that
+ * scripts notice.
+ */
+static void
+control_revoke(struct control_client *cc, const char *payload)
+{
+	struct tm	 tm;
+	char		*what, *sp, *end, *cause = NULL, *text, when[32];
+	long long	 until = 0;
+	time_t		 t;
+	size_t		 i;
+
+	what = xstrdup(payload);
+	if ((sp = strchr(what, ' ')) != NULL) {
+		*sp++ = '\0';
+		errno = 0;
+		until = strtoll(sp, &end, 10);
+		if (*sp == '\0' || *end != '\0' || errno != 0) {
+			control_reply(cc, CTL_FAIL, "revoke: bad until");
+			free(what);
+			return;
+		}
+	}
+	if (revoke_add(what, (int64_t)until, master_revocation_file(),
+	    &cause) == -1) {
+		log_warnx("revoke: %s", cause);
+		control_reply(cc, CTL_FAIL, cause);
+		free(cause);
+		free(what);
+		return;
+	}
+	/* The hash as stored and listed: lowercase. */
+	if (strncasecmp(what, "sha256:", 7) == 0)
+		for (i = 0; what[i] != '\0'; i++)
+			what[i] = (char)tolower((unsigned char)what[i]);
+	t = (time_t)until;
+	if (until == 0)
+		snprintf(when, sizeof(when), "forever");
+	else if (gmtime_r(&t, &tm) == NULL || strftime(when, sizeof(when),
+	    "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(when, sizeof(when), "%lld", until);
+	xasprintf(&text, "revoked %s until %s", what, when);
+	log_info("%s (mgwctl)", text);
+	control_reply(cc, CTL_OK, text);
+	free(text);
+	free(what);
+}
+
 /* Act on one message of a client.  Never frees cc itself. */
 static void
 control_dispatch(struct control_client *cc, const struct ctl_hdr *hdr,
@@ -587,6 +644,14 @@ control_dispatch(struct control_client *cc, const struct ctl_hdr *hdr,
 			rv = master_throttle_reset(payload, &text);
 		control_reply(cc, rv == 0 ? CTL_OK : CTL_FAIL,
 		    text != NULL ? text : "failed");
+		free(text);
+		break;
+	case CTL_REVOKE:
+		control_revoke(cc, payload);
+		break;
+	case CTL_REVOKE_LIST:
+		text = revoke_list();
+		control_reply(cc, CTL_OK, text);
 		free(text);
 		break;
 	case CTL_LOG_VERBOSE:

@@ -184,6 +184,8 @@ master_shm(struct mgw_conf *conf, char **cause)
 		return (-1);
 	if (tls_keys_init(cause) == -1)
 		return (-1);
+	if (jwks_fetch_conf(conf, cause) == -1)
+		return (-1);
 	if (shm_zone_add("general", conf->c_shm.size, 1, cause) == NULL)
 		return (-1);
 	return (0);
@@ -343,6 +345,7 @@ master_worker_ready(struct worker *w)
 	metrics_reload_done();
 	generation_free(old);
 	master_ticket_timer(m.cur->g_conf);
+	jwks_fetch_start(master_base, m.cur->g_conf, 0);
 	log_info("reload: generation %d active with %d workers",
 	    m.cur->g_num, m.cur->g_conf->c_gateway.workers);
 	xasprintf(&msg, "reload: generation %d active with %d workers",
@@ -665,6 +668,13 @@ master_throttle_show(const char *prefix, char **text)
 	return (throttle_show(m.cur->g_conf, prefix, text));
 }
 
+const char *
+master_revocation_file(void)
+{
+	return (m.cur != NULL ? m.cur->g_conf->c_security.s_revocation_file :
+	    NULL);
+}
+
 int
 master_throttle_reset(const char *key, char **text)
 {
@@ -887,6 +897,8 @@ master_run(const char *file, int debug, int verbose)
 	m.nfails = conf->c_gateway.workers;
 	m.fails = xcalloc(m.nfails + 1, sizeof(int));
 	master_prepare_files(conf);
+	/* Keys from the first request: fetch before forking (bounded). */
+	jwks_fetch_start(master_base, conf, 1);
 	master_spawn_gen(m.cur, &m.ls);
 	log_info("mgwd %s started: %d workers, %zu listeners, %zu APIs",
 	    MGW_VERSION, conf->c_gateway.workers, m.ls.n, conf->c_napis);
@@ -909,6 +921,7 @@ master_run(const char *file, int debug, int verbose)
 	event_free(m.stop_timer);
 	event_free(m.sample_timer);
 	event_free(m.ticket_timer);
+	jwks_fetch_stop();
 	generation_free(m.cur);
 	free(m.fails);
 	shm_zone_freeall();

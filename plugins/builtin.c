@@ -10,7 +10,7 @@
 #include "plugin.h"
 
 extern const struct mgw_plugin plugin_requestid;
-extern const struct mgw_plugin plugin_authn_jwt;
+extern const struct mgw_plugin plugin_authn;
 extern const struct mgw_plugin plugin_throttle;
 extern const struct mgw_plugin plugin_accesslog;
 extern const struct mgw_plugin plugin_analytics;
@@ -22,7 +22,7 @@ extern const struct mgw_plugin plugin_analytics;
  */
 const struct mgw_plugin *const plugin_builtin[] = {
 	&plugin_requestid,
-	&plugin_authn_jwt,
+	&plugin_authn,
 	&plugin_throttle,
 	&plugin_accesslog,
 	&plugin_analytics,

@@ -69,6 +69,7 @@ struct status_window {
 struct status_doc {
 	struct stats_totals	 sd_stats;
 	struct metrics_global_sum sd_global;
+	struct token_cache_stats sd_tc;		/* zero: cache disabled */
 	struct status_sample	 sd_total;	/* live, over the APIs */
 	struct status_window	 sd_total_win;
 	size_t			 sd_napis;
@@ -99,6 +100,7 @@ static char	*status_json_doc(const struct mgw_conf *, int,
 static char	*status_text_doc(const struct mgw_conf *,
 		    const struct status_doc *);
 static void	status_json_num(FILE *, int, double);
+static double	status_ratio(uint64_t, uint64_t);
 static void	status_json_str(FILE *, const char *);
 static size_t	status_text_width(const char *);
 static void	status_text_cell(FILE *, const char *, size_t, int);
@@ -551,6 +553,7 @@ status_doc_build(const struct mgw_conf *conf, struct status_doc *d)
 	memset(d, 0, sizeof(*d));
 	stats_sum(&d->sd_stats);
 	metrics_global_sum(&d->sd_global);
+	token_cache_stats(&d->sd_tc);
 	n = conf->c_napis;
 	d->sd_napis = n;
 	maxseries = 0;
@@ -602,6 +605,15 @@ status_doc_free(struct status_doc *d)
 	free(d->sd_win);
 	d->sd_live = NULL;
 	d->sd_win = NULL;
+}
+
+/* hits / (hits + misses), 0 before the first lookup. */
+static double
+status_ratio(uint64_t hits, uint64_t misses)
+{
+	if (hits + misses == 0)
+		return (0.0);
+	return ((double)hits / (double)(hits + misses));
 }
 
 /* A JSON number in ms, or null when it is not known. */
@@ -690,6 +702,12 @@ status_json_doc(const struct mgw_conf *conf, int gen,
 	    (unsigned long long)d->sd_stats.tls_handshakes,
 	    (unsigned long long)d->sd_stats.tls_resumed,
 	    (unsigned long long)d->sd_stats.tls_failures);
+	fprintf(f, "\"token_cache_hits\":%llu,\"token_cache_misses\":%llu,"
+	    "\"token_cache_entries\":%llu,\"token_cache_hit_ratio\":%.4f,",
+	    (unsigned long long)d->sd_tc.tcs_hits,
+	    (unsigned long long)d->sd_tc.tcs_misses,
+	    (unsigned long long)d->sd_tc.tcs_entries,
+	    status_ratio(d->sd_tc.tcs_hits, d->sd_tc.tcs_misses));
 	w = &d->sd_total_win;
 	fprintf(f, "\"window_seconds\":%.3f,\"requests_per_second\":%.3f,"
 	    "\"error_rate\":%.4f,\"latency_ms\":{\"p50\":",
@@ -829,6 +847,14 @@ status_text_doc(const struct mgw_conf *conf, const struct status_doc *d)
 		fputs("latency_p50_ms: -\nlatency_p99_ms: -\n", f);
 	fprintf(f, "throttled: %llu\n",
 	    (unsigned long long)d->sd_total.ss_throttled);
+	/* Only with a token cache, so the block is unchanged without. */
+	if (d->sd_tc.tcs_capacity > 0)
+		fprintf(f, "token_cache_hits: %llu\ntoken_cache_misses: %llu\n"
+		    "token_cache_entries: %llu\ntoken_cache_hit_ratio: %.4f\n",
+		    (unsigned long long)d->sd_tc.tcs_hits,
+		    (unsigned long long)d->sd_tc.tcs_misses,
+		    (unsigned long long)d->sd_tc.tcs_entries,
+		    status_ratio(d->sd_tc.tcs_hits, d->sd_tc.tcs_misses));
 
 	/*
 	 * Format every cell first (64 bytes each, names aside) so the

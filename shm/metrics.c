@@ -143,6 +143,9 @@ static void	 metrics_render_ep_set(FILE *, const struct conf_endpoints *,
 static int	 metrics_render_eps(FILE *, const struct mgw_conf *,
 		    uint32_t);
 static void	 metrics_render_zones(FILE *);
+static void	 metrics_render_authn(FILE *);
+static void	 metrics_scalar(FILE *, const char *, const char *,
+		    const char *, uint64_t);
 
 /* Worker: where this process counts, set by metrics_worker_init(). */
 static char			*metrics_myslot;
@@ -883,6 +886,15 @@ metrics_family(FILE *f, const char *name, const char *type, const char *help)
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A family of one sample without labels. */
+static void
+metrics_scalar(FILE *f, const char *name, const char *type, const char *help,
+    uint64_t v)
+{
+	metrics_family(f, name, type, help);
+	fprintf(f, "%s %llu\n", name, (unsigned long long)v);
+}
+
 static void
 metrics_api_labels(FILE *f, const struct conf_api *a)
 {
@@ -1156,6 +1168,35 @@ metrics_render_zones(FILE *f)
 }
 
 /*
+ * The token cache and the revocation list.  Always rendered (zeros when
+ * the cache is disabled), so the set of families does not depend on
+ * whether a route uses authentication.
+ */
+static void
+metrics_render_authn(FILE *f)
+{
+	struct token_cache_stats	 tc;
+
+	token_cache_stats(&tc);
+	metrics_scalar(f, "mgw_token_cache_hits_total", "counter",
+	    "Credentials found verified in the shared token cache.",
+	    tc.tcs_hits);
+	metrics_scalar(f, "mgw_token_cache_misses_total", "counter",
+	    "Credentials looked up in the token cache and not found.",
+	    tc.tcs_misses);
+	metrics_scalar(f, "mgw_token_cache_evictions_total", "counter",
+	    "Live token cache entries pushed out to make room.",
+	    tc.tcs_evictions);
+	metrics_scalar(f, "mgw_token_cache_entries", "gauge",
+	    "Unexpired entries in the token cache.", tc.tcs_entries);
+	metrics_scalar(f, "mgw_token_cache_capacity", "gauge",
+	    "Entries the token cache can hold; 0 when it is disabled.",
+	    tc.tcs_capacity);
+	metrics_scalar(f, "mgw_revoked_tokens", "gauge",
+	    "Tokens on the revocation list now.", revoke_count());
+}
+
+/*
  * The Prometheus text exposition (format 0.0.4) of everything, for the
  * APIs and endpoints of conf: a malloc'd string and its length in *len,
  * or NULL on OOM.  Any process; no lock but the throttle zone's, taken
@@ -1202,21 +1243,18 @@ metrics_render(const struct mgw_conf *conf, size_t *len)
 	if (neps > 0 && metrics_render_eps(f, conf, neps) == -1)
 		failed = 1;
 
-	metrics_family(f, "mgw_unrouted_requests_total", "counter",
-	    "Requests refused before any API matched them (404, malformed).");
-	fprintf(f, "mgw_unrouted_requests_total %llu\n",
-	    (unsigned long long)g.no_route);
+	metrics_scalar(f, "mgw_unrouted_requests_total", "counter",
+	    "Requests refused before any API matched them (404, malformed).",
+	    g.no_route);
 	metrics_family(f, "mgw_connections_active", "gauge",
 	    "Client connections open now, all workers.");
 	fprintf(f, "mgw_connections_active %lld\n", (long long)t.active);
-	metrics_family(f, "mgw_connections_accepted_total", "counter",
-	    "Client connections accepted.");
-	fprintf(f, "mgw_connections_accepted_total %llu\n",
-	    (unsigned long long)t.accepted);
-	metrics_family(f, "mgw_worker_restarts_total", "counter",
-	    "Workers respawned after they died.");
-	fprintf(f, "mgw_worker_restarts_total %llu\n",
-	    (unsigned long long)g.restarts);
+	metrics_scalar(f, "mgw_connections_accepted_total", "counter",
+	    "Client connections accepted.",
+	    t.accepted);
+	metrics_scalar(f, "mgw_worker_restarts_total", "counter",
+	    "Workers respawned after they died.",
+	    g.restarts);
 	metrics_family(f, "mgw_reloads_total", "counter",
 	    "Configuration reloads that took effect.");
 	fprintf(f, "mgw_reloads_total %llu\n", (unsigned long long)g.reloads);
@@ -1231,18 +1269,17 @@ metrics_render(const struct mgw_conf *conf, size_t *len)
 		    (unsigned long long)ts.ts_evictions);
 	}
 
-	metrics_family(f, "mgw_analytics_events_total", "counter",
-	    "Usage events written to analytics files.");
-	fprintf(f, "mgw_analytics_events_total %llu\n",
-	    (unsigned long long)g.analytics_events);
-	metrics_family(f, "mgw_analytics_dropped_total", "counter",
-	    "Usage events lost (disk full or unwritable directory).");
-	fprintf(f, "mgw_analytics_dropped_total %llu\n",
-	    (unsigned long long)g.analytics_dropped);
-	metrics_family(f, "mgw_analytics_write_errors_total", "counter",
-	    "Failed writes of analytics files.");
-	fprintf(f, "mgw_analytics_write_errors_total %llu\n",
-	    (unsigned long long)g.analytics_errors);
+	metrics_render_authn(f);
+
+	metrics_scalar(f, "mgw_analytics_events_total", "counter",
+	    "Usage events written to analytics files.",
+	    g.analytics_events);
+	metrics_scalar(f, "mgw_analytics_dropped_total", "counter",
+	    "Usage events lost (disk full or unwritable directory).",
+	    g.analytics_dropped);
+	metrics_scalar(f, "mgw_analytics_write_errors_total", "counter",
+	    "Failed writes of analytics files.",
+	    g.analytics_errors);
 
 	if (ferror(f))
 		failed = 1;

@@ -389,3 +389,19 @@ load_total() { cat "$T"/load.[0-9]* | wc -l; }
 load_failed() { cat "$T"/load.[0-9]* | grep -vc '^200 '; }
 # load_failures: the failed requests, for the report.
 load_failures() { cat "$T"/load.[0-9]* | grep -v '^200 ' | head -n 20; }
+
+# check_bad NAME PATTERN < config: the gateway block and the config on
+# stdin go to $T/NAME.conf; mgwd -n must refuse it (exit 1) with an error
+# matching PATTERN (grep -E), whose line is printed.
+check_bad() {
+	local name=$1 pattern=$2 rc out
+	{ gateway_block; cat; } > "$T/$name.conf"
+	"$MGWD" -n -f "$T/$name.conf" > "$T/$name.out" 2>&1
+	rc=$?
+	out=$(cat "$T/$name.out")
+	[ "$rc" -eq 1 ] || fail "$name: mgwd -n exit $rc: $out"
+	printf '%s\n' "$out" | grep -Eq -- "$pattern" ||
+	    fail "$name: unexpected error: $out"
+	ok "$name refused: $(printf '%s\n' "$out" | grep -E -- "$pattern" |
+	    head -n 1 | sed "s|$T/||g")"
+}

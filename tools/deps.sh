@@ -2,9 +2,9 @@
 # tools/deps.sh [build|test|bench]: install what mgw needs from Debian 12.
 set -e
 build="autoconf automake make gcc libc6-dev pkg-config libevent-dev libssl-dev \
-libconfig-dev node-llhttp zlib1g-dev libjansson-dev"
+libconfig-dev node-llhttp zlib1g-dev libjansson-dev libcrypt-dev"
 test="$build libcunit1-dev clang curl nginx-light python3 mandoc procps \
-prometheus chromium openssl testssl.sh python3-jwt python3-cryptography"
+prometheus chromium openssl testssl.sh python3-jwt python3-cryptography apache2-utils"
 bench="$test wrk"
 case "${1:-build}" in
 build) pkgs=$build ;;

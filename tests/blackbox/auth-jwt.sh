@@ -23,18 +23,7 @@ U=http://127.0.0.1:$PORT
 
 tok() { awk -v n="$1" '$1 == n { print $2 }' "$K/tokens"; }
 
-# --- configuration errors: file:line and the file name
-check_bad() {	# NAME PATTERN < config body
-	local name=$1 pattern=$2 rc out
-	{ gateway_block; cat; } > "$T/$name.conf"
-	"$MGWD" -n -f "$T/$name.conf" > "$T/$name.out" 2>&1
-	rc=$?
-	out=$(cat "$T/$name.out")
-	[ "$rc" -eq 1 ] || fail "$name: mgwd -n exit $rc: $out"
-	printf '%s\n' "$out" | grep -Eq -- "$pattern" ||
-	    fail "$name: unexpected error: $out"
-	ok "$name refused: $(printf '%s\n' "$out" | head -n 1 | sed "s|$T/||g")"
-}
+# --- configuration errors: file:line
 mock='endpoints = { mock = { status = 200; }; };'
 check_bad bad-jwks "$T/bad-jwks.conf:[0-9]+: security.jwt\\[0\\]: jwks_file .*bad.jwks" <<EOC
 security: { jwt = ( { issuer = "i"; jwks_file = "$K/bad.jwks"; } ); };
@@ -53,7 +42,7 @@ EOC
 check_bad jwt-no-issuer "jwt-no-issuer.conf:[0-9]+: .*jwt needs at least one issuer" <<EOC
 apis = ( { name = "a"; base_path = "/a"; security = [ "jwt" ]; $mock } );
 EOC
-check_bad two-sources "two-sources.conf:[0-9]+: security.jwt\\[0\\]: set jwks_file or keys" <<EOC
+check_bad two-sources "two-sources.conf:[0-9]+: security.jwt\\[0\\]: set one of jwks_file, jwks_url or keys" <<EOC
 security: { jwt = ( { issuer = "i"; jwks_file = "$K/b.jwks";
 	keys = [ "$K/b.pub.pem" ]; } ); };
 EOC
