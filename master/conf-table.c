@@ -617,7 +617,8 @@ static const struct conf_opt conf_table_security[] = {
 	  sizeof(struct conf_jwt_issuer), conf_table_jwt_issuer, 0,
 	  CONF_CHK_JWT_ISSUER },
 	{ "forward_credentials", CONF_T_BOOL, 0, 1, "false",
-	  "pass Authorization upstream; by default it is removed",
+	  "pass consumed credentials (Authorization, the API key) upstream; "
+	  "by default they are removed",
 	  offsetof(struct conf_security, s_forward_credentials), 0, 0, NULL,
 	  0, CONF_CHK_NONE },
 	{ "consumer_header", CONF_T_STRING, 0, 0, NULL,

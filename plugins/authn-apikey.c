@@ -63,6 +63,7 @@ static const char *ak_challenge(void *);
  */
 const struct authn_mech authn_mech_apikey = {
 	.am_name = "api_key",
+	.am_nocache = 1,
 	.am_conf = ak_conf,
 	.am_free = ak_free,
 	.am_init_worker = NULL,

@@ -24,6 +24,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "lib.h"
@@ -115,6 +116,14 @@ struct an_pending {
 	uint8_t			 hash[SHA256_DIGEST_LENGTH];
 	struct authn_identity	 id;
 };
+
+/*
+ * Worker: SHA-256 fetched once and one context reused, so hashing a
+ * credential on every request costs no algorithm lookup (a lock in
+ * OpenSSL 3) and no allocation.
+ */
+static EVP_MD		*an_sha256;
+static EVP_MD_CTX	*an_mdctx;
 
 static int	an_conf(const struct mgw_conf *, void **, char **);
 static void	an_free(void *);
@@ -410,6 +419,15 @@ an_init_worker(void *arg, char **cause)
 
 	if (st == NULL)
 		return (MGW_OK);
+	if (an_sha256 == NULL && (an_sha256 = EVP_MD_fetch(NULL, "SHA256",
+	    NULL)) == NULL) {
+		xasprintf(cause, "authn: SHA-256 is not available");
+		return (MGW_ERROR);
+	}
+	if (an_mdctx == NULL && (an_mdctx = EVP_MD_CTX_new()) == NULL) {
+		xasprintf(cause, "authn: out of memory");
+		return (MGW_ERROR);
+	}
 	for (i = 0; i < AN_MECH_MAX; i++) {
 		if (st->mechs[i].m == NULL ||
 		    st->mechs[i].m->am_init_worker == NULL)
@@ -440,6 +458,21 @@ an_reason_num(const char *reason)
 			if (strcmp(an_reasons[i], reason) == 0)
 				return (i);
 	return (1);
+}
+
+/* The SHA-256 of a credential: the token hash.  0 or -1. */
+static int
+an_digest(const char *cred, size_t len, uint8_t *hash)
+{
+	if (an_mdctx == NULL) {
+		SHA256((const unsigned char *)cred, len, hash);
+		return (0);
+	}
+	if (EVP_DigestInit_ex2(an_mdctx, an_sha256, NULL) != 1 ||
+	    EVP_DigestUpdate(an_mdctx, cred, len) != 1 ||
+	    EVP_DigestFinal_ex(an_mdctx, hash, NULL) != 1)
+		return (-1);
+	return (0);
 }
 
 /* The cache key: the credential's digest, told apart per mechanism. */
@@ -491,7 +524,8 @@ an_cache_put(const struct an_state *st, const struct an_mech *mech,
 	uint8_t			 key[SHA256_DIGEST_LENGTH];
 	uint64_t		 now, until;
 
-	if (!id->ai_cacheable || id->ai_verdict == AUTHN_UNAVAILABLE ||
+	if (mech->m->am_nocache || !id->ai_cacheable ||
+	    id->ai_verdict == AUTHN_UNAVAILABLE ||
 	    id->ai_verdict == AUTHN_INTERNAL)
 		return;
 	now = an_now_ms();
@@ -793,7 +827,8 @@ an_access(void *state, struct mgw_request *r)
 	p->api = api;
 	p->cred = cred;
 	p->credlen = len;
-	SHA256((const unsigned char *)cred, len, p->hash);
+	if (an_digest(cred, len, p->hash) == -1)
+		return (MGW_ERROR);
 	authn_identity_init(&p->id);
 	if (revoke_check(p->hash, NULL, (int64_t)time(NULL)) == 1) {
 		p->id.ai_verdict = AUTHN_REVOKED;
@@ -801,7 +836,7 @@ an_access(void *state, struct mgw_request *r)
 		authn_identity_why(&p->id, "the token has been revoked");
 		return (an_refuse(r, api, mech, &p->id));
 	}
-	if (an_cache_get(mech, p->hash, &cached)) {
+	if (!mech->m->am_nocache && an_cache_get(mech, p->hash, &cached)) {
 		if (cached.ai_verdict != AUTHN_OK)
 			return (an_refuse(r, api, mech, &cached));
 		return (an_accept(st, r, api, rt, mech, cred, len, &cached));

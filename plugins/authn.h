@@ -79,6 +79,11 @@ typedef void authn_done_fn(struct mgw_request *, void *);
 struct authn_mech {
 	const char	*am_name;	/* as in security = [ ... ] */
 	/*
+	 * Not worth caching: verifying costs less than a cache lookup,
+	 * so the dispatcher neither looks up nor stores its verdicts.
+	 */
+	int		 am_nocache;
+	/*
 	 * Master, at config load: build the mechanism's state from conf
 	 * (read key files, htpasswd, ...).  0, or -1 with *cause (file
 	 * name and line where there is one), which refuses the config.

@@ -453,7 +453,22 @@ revoke_save(struct shm_zone *z, const char *path, int64_t now, char **cause)
 	int			 fd, dfd;
 
 	xasprintf(&tmp, "%s.XXXXXX", path);
-	if ((fd = mkstemp(tmp)) == -1) {
+	/*
+	 * The default file lives in $localstatedir/lib/mgw, which a fresh
+	 * install may not have yet: the master (root) makes the last
+	 * directory of the path, as mgwd does for analytics.
+	 */
+	if ((fd = mkstemp(tmp)) == -1 && errno == ENOENT &&
+	    (slash = strrchr(path, '/')) != NULL && slash != path) {
+		dir = xstrndup(path, slash - path);
+		if (mkdir(dir, 0750) == 0 || errno == EEXIST) {
+			free(tmp);
+			xasprintf(&tmp, "%s.XXXXXX", path);
+			fd = mkstemp(tmp);
+		}
+		free(dir);
+	}
+	if (fd == -1) {
 		xasprintf(cause, "%s: %s", tmp, strerror(errno));
 		free(tmp);
 		return (-1);

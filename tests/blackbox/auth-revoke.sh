@@ -228,7 +228,13 @@ printf '%s\n' "$out" | grep -q "$T/bad-revoked:2: " ||
     fail "mgwd -n does not name file:line: $out"
 ok "a malformed revocation file refuses the config: $(printf '%s\n' "$out" |
     grep -o 'bad-revoked:2: .*' | head -n 1)"
-conf "$T/unwritable/revoked"
+conf "$T/newdir/revoked"
+out=$(ctl reload 2>&1) || fail "reload to a file in a new directory: $out"
+out=$(ctl revoke unused-jti 2>&1) || fail "revoke into a new directory: $out"
+grep -q '^jti:unused-jti 0$' "$T/newdir/revoked" ||
+    fail "the revocation file was not written in a new directory"
+ok "the revocation file's directory is made when missing"
+conf "$T/unwritable/sub/revoked"
 out=$(ctl reload 2>&1) || fail "reload to an unwritable file: $out"
 out=$(ctl revoke j2 2>&1) && fail "revoke to an unwritable file exited 0"
 printf '%s\n' "$out" | grep -q 'revoked, but not persisted' ||

@@ -684,7 +684,7 @@ test_revoke_file(void)
 
 	/* Unwritable: still revoked, and said so. */
 	free(path);
-	path = test_tmpfile("nosuchdir/revoked", NULL);
+	path = test_tmpfile("nosuchdir/sub/revoked", NULL);
 	test_revoke_zone(100, path);
 	CU_ASSERT(revoke_add("unsaved", 0, test_rfile, &cause) == -1);
 	CU_ASSERT(cause != NULL &&
