@@ -33,4 +33,5 @@ exec env MGW_GATEWAY_USER=root \
     MGW_GATEWAY_CONTROL_SOCKET="$top/build/run/mgwd.sock" \
     MGW_GATEWAY_ACCESS_LOG="$top/build/run/access.log" \
     MGW_ANALYTICS_DIRECTORY="$top/build/run/analytics" \
+    MGW_SECURITY_REVOCATION_FILE="$top/build/run/revoked" \
     ./mgwd -d -f "$top/etc/mgw.conf"
