@@ -370,6 +370,17 @@ conn_event_cb(struct io *bev, short what, void *arg)
 		conn_read_enable(c, 0);
 		return;
 	}
+	/*
+	 * A half-closed client whose answer is queued but not yet written
+	 * (the flush is deferred to the end of the loop pass) still gets
+	 * it: flush, then close.
+	 */
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+	    (r == NULL || r->r_resp_done) &&
+	    evbuffer_get_length(io_get_output(c->c_io)) > 0) {
+		conn_linger(c);
+		return;
+	}
 	/* Reset, EOF mid-request, send timeout: nothing left to say. */
 	if (r != NULL && r->r_status == 0 && (what & BEV_EVENT_EOF))
 		r->r_status = 499;	/* logged as nginx does */
