@@ -405,3 +405,17 @@ check_bad() {
 	ok "$name refused: $(printf '%s\n' "$out" | grep -E -- "$pattern" |
 	    head -n 1 | sed "s|$T/||g")"
 }
+
+# hit PATH [HEADER...]: one request to $U (set by the test) with those
+# headers; prints the status, leaves the headers in $T/h and the body in
+# $T/body.  header NAME: a response header of the last hit.
+hit() {
+	local p=$1 x h=()
+	shift
+	for x in "$@"; do
+		h+=(-H "$x")
+	done
+	curl -s -D "$T/h" -o "$T/body" -w '%{http_code}' --max-time 10 \
+	    "${h[@]}" "$U$p"
+}
+header() { tr -d '\r' < "$T/h" | sed -n "s/^$1: //Ip" | head -n 1; }

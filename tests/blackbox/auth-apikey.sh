@@ -77,17 +77,6 @@ conf false
 ok "configtest accepts API keys given as sha256 hashes"
 mgw_start
 
-# hit PATH [HEADER...]: the status; headers in $T/h, body in $T/body.
-hit() {
-	local p=$1 x h=()
-	shift
-	for x in "$@"; do
-		h+=(-H "$x")
-	done
-	curl -s -D "$T/h" -o "$T/body" -w '%{http_code}' --max-time 10 \
-	    "${h[@]}" "$U$p"
-}
-header() { tr -d '\r' < "$T/h" | sed -n "s/^$1: //Ip" | head -n 1; }
 code() { "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["error"]["code"])' < "$T/body" 2>/dev/null; }
 upstream() {	# KEY: a field of the upstream's echo ("headers.NAME" too)
 	"$PYTHON" -c 'import json,sys

@@ -83,18 +83,7 @@ EOC
 ok "configtest accepts bcrypt, sha256-crypt and sha512-crypt entries"
 mgw_start
 
-# hit PATH [HEADER...]: the status; headers in $T/h, body in $T/body.
-hit() {
-	local p=$1 x h=()
-	shift
-	for x in "$@"; do
-		h+=(-H "$x")
-	done
-	curl -s -D "$T/h" -o "$T/body" -w '%{http_code}' --max-time 10 \
-	    "${h[@]}" "$U$p"
-}
 basic() { printf 'Authorization: Basic %s' "$(printf '%s' "$1" | base64 -w0)"; }
-header() { tr -d '\r' < "$T/h" | sed -n "s/^$1: //Ip" | head -n 1; }
 field() { "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["error"][sys.argv[1]])' "$1" < "$T/body" 2>/dev/null; }
 upstream_hdr() {
 	"$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["headers"].get(sys.argv[1], "-"))' "$1" < "$T/body"

@@ -104,7 +104,6 @@ hit() {
 	curl -s -D "$T/h" -o "$T/body" -w '%{http_code}' --max-time 10 \
 	    "${h[@]}" "$U$p"
 }
-header() { tr -d '\r' < "$T/h" | sed -n "s/^$1: //Ip" | head -n 1; }
 code() { "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["error"]["code"])' < "$T/body"; }
 upstream_hdr() {	# NAME: the header as the upstream saw it, or "-"
 	"$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["headers"].get(sys.argv[1], "-"))' "$1" < "$T/body"

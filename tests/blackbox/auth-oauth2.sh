@@ -146,7 +146,6 @@ hit() {
 	curl -s -D "$T/h" -o "$T/body" -w '%{http_code}' --max-time 10 \
 	    "${h[@]}" "$U$1"
 }
-header() { tr -d '\r' < "$T/h" | sed -n "s/^$1: //Ip" | head -n 1; }
 code() { "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["error"]["code"])' < "$T/body" 2>/dev/null; }
 upstream_hdr() {
 	"$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["headers"].get(sys.argv[1], "-"))' "$1" < "$T/body"

@@ -106,16 +106,6 @@ EOC
 conf
 MGW_DEBUG_HOOKS=1 mgw_start
 
-# hit PATH [HEADER...]: one request, its status; headers in $T/h.
-hit() {
-	local p=$1 x h=()
-	shift
-	for x in "$@"; do
-		h+=(-H "$x")
-	done
-	curl -s -D "$T/h" -o "$T/body" -w '%{http_code}' --max-time 10 \
-	    "${h[@]}" "$U$p"
-}
 # hits N PATH [HEADER...]: N requests one after another; their statuses.
 hits() {
 	local n=$1 i s=
