@@ -147,9 +147,12 @@ wait_fetches() {
 	local want=$(( $(fetches) + $1 ))
 	wait_until 20 eval '[ "$(fetches)" -ge '"$want"' ]'
 }
-# streak WHAT: a failure streak of WHAT's kind keeps key B and warns once.
+# streak WHAT PATTERN MODE: the server turns to MODE; the failure streak
+# keeps key B and warns once, with PATTERN.  The warnings are counted
+# before the mode changes: the master may fetch at once.
 streak() {
 	local w0=$(nlog "fetch failed:") r0
+	echo "$3" > "$K/mode"
 	wait_fetches 3 || fail "$1: the master stopped fetching"
 	is url-b 200 || fail "$1: the last good keys are gone"
 	[ "$(nlog "fetch failed:")" -eq $((w0 + 1)) ] ||
@@ -163,10 +166,8 @@ streak() {
 	    fail "$1: no recovery logged"
 	ok "$1: old keys kept, one warning ($2), recovery logged"
 }
-echo garbage > "$K/mode"
-streak "endpoint serving garbage" "not a usable JWKS: line 1"
-echo 500 > "$K/mode"
-streak "endpoint answering 500" "HTTP status 500"
+streak "endpoint serving garbage" "not a usable JWKS: line 1" garbage
+streak "endpoint answering 500" "HTTP status 500" 500
 
 # --- the endpoint down
 w0=$(nlog "fetch failed:")
