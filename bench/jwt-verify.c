@@ -20,6 +20,7 @@
 
 #include "lib.h"
 #include "jwt.h"
+#include "authn.h"
 
 static uint64_t	 bench_now_ns(void);
 static char	*bench_read(const char *, size_t *);
@@ -37,20 +38,11 @@ bench_now_ns(void)
 static char *
 bench_read(const char *path, size_t *lenp)
 {
-	FILE	*f;
-	char	*buf = NULL;
-	size_t	 len = 0, n;
+	char		*buf;
+	const char	*why;
 
-	if ((f = fopen(path, "rb")) == NULL)
-		fatal("%s", path);
-	for (;;) {
-		buf = xreallocarray(buf, len + 65536, 1);
-		if ((n = fread(buf + len, 1, 65536, f)) == 0)
-			break;
-		len += n;
-	}
-	fclose(f);
-	*lenp = len;
+	if (authn_read_file(path, 64 * 1024 * 1024, &buf, lenp, &why) == -1)
+		fatalx("%s: %s", path, why);
 	return (buf);
 }
 

@@ -419,3 +419,21 @@ hit() {
 	    "${h[@]}" "$U$p"
 }
 header() { tr -d '\r' < "$T/h" | sed -n "s/^$1: //Ip" | head -n 1; }
+# code: the error code of the last hit's JSON body (empty if none).
+code() { "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["error"]["code"])' < "$T/body" 2>/dev/null; }
+# upstream_hdr NAME: the header as tests/upstream.py saw it, or "-".
+upstream_hdr() {
+	"$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["headers"].get(sys.argv[1], "-"))' "$1" < "$T/body"
+}
+# expect WHAT STATUS CODE WWW-AUTH-PATTERN PATH TOKEN: a bearer request
+# with hit() (the test's, taking PATH and TOKEN) gets STATUS, error CODE
+# and a WWW-Authenticate matching the pattern ("-": not checked).
+expect() {
+	local what=$1 st=$2 c=$3 wa=$4 s
+	s=$(hit "$5" "$6")
+	[ "$s" = "$st" ] || fail "$what: status $s, want $st: $(cat "$T/body")"
+	[ "$(code)" = "$c" ] || fail "$what: code $(code), want $c"
+	[ "$wa" = - ] || header WWW-Authenticate | grep -Eq -- "$wa" ||
+	    fail "$what: WWW-Authenticate '$(header WWW-Authenticate)'"
+	ok "$what: $st $c"
+}

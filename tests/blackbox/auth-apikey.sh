@@ -77,7 +77,6 @@ conf false
 ok "configtest accepts API keys given as sha256 hashes"
 mgw_start
 
-code() { "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["error"]["code"])' < "$T/body" 2>/dev/null; }
 upstream() {	# KEY: a field of the upstream's echo ("headers.NAME" too)
 	"$PYTHON" -c 'import json,sys
 d = json.load(sys.stdin)

@@ -85,9 +85,6 @@ mgw_start
 
 basic() { printf 'Authorization: Basic %s' "$(printf '%s' "$1" | base64 -w0)"; }
 field() { "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["error"][sys.argv[1]])' "$1" < "$T/body" 2>/dev/null; }
-upstream_hdr() {
-	"$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["headers"].get(sys.argv[1], "-"))' "$1" < "$T/body"
-}
 challenge='Basic realm="Test Realm", charset="UTF-8"'
 refused() {	# WHAT: the last hit was a 401 invalid_credentials
 	[ "$S" = 401 ] || fail "$1: status $S, want 401: $(cat "$T/body")"

@@ -118,7 +118,6 @@ hit() {	# TOKEN-NAME: the status; body in $T/body
 	curl -s -o "$T/body" -w '%{http_code}' --max-time 10 \
 	    -H "Authorization: Bearer $(tok "$1")" "$U/sec/x"
 }
-code() { "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["error"]["code"])' < "$T/body" 2>/dev/null; }
 is() { [ "$(hit "$1")" = "$2" ]; }
 
 jwks_up

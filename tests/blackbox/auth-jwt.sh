@@ -104,19 +104,6 @@ hit() {
 	curl -s -D "$T/h" -o "$T/body" -w '%{http_code}' --max-time 10 \
 	    "${h[@]}" "$U$p"
 }
-code() { "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["error"]["code"])' < "$T/body"; }
-upstream_hdr() {	# NAME: the header as the upstream saw it, or "-"
-	"$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["headers"].get(sys.argv[1], "-"))' "$1" < "$T/body"
-}
-expect() {	# WHAT STATUS CODE WWW-AUTH-PATTERN PATH TOKEN
-	local what=$1 st=$2 c=$3 wa=$4 s
-	s=$(hit "$5" "$6")
-	[ "$s" = "$st" ] || fail "$what: status $s, want $st: $(cat "$T/body")"
-	[ "$(code)" = "$c" ] || fail "$what: code $(code), want $c"
-	[ "$wa" = - ] || header WWW-Authenticate | grep -Eq -- "$wa" ||
-	    fail "$what: WWW-Authenticate '$(header WWW-Authenticate)'"
-	ok "$what: $st $c"
-}
 
 # --- every algorithm family, through to the upstream
 for a in rs256 rs384 rs512 ps256 ps384 ps512 es256 es384 es512 eddsa \

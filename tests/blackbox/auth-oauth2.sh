@@ -146,19 +146,6 @@ hit() {
 	curl -s -D "$T/h" -o "$T/body" -w '%{http_code}' --max-time 10 \
 	    "${h[@]}" "$U$1"
 }
-code() { "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["error"]["code"])' < "$T/body" 2>/dev/null; }
-upstream_hdr() {
-	"$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["headers"].get(sys.argv[1], "-"))' "$1" < "$T/body"
-}
-expect() {	# WHAT STATUS CODE WWW-AUTH-PATTERN PATH TOKEN
-	local what=$1 st=$2 c=$3 wa=$4 s
-	s=$(hit "$5" "$6")
-	[ "$s" = "$st" ] || fail "$what: status $s, want $st: $(cat "$T/body")"
-	[ "$(code)" = "$c" ] || fail "$what: code $(code), want $c"
-	[ "$wa" = - ] || header WWW-Authenticate | grep -Eq -- "$wa" ||
-	    fail "$what: WWW-Authenticate '$(header WWW-Authenticate)'"
-	ok "$what: $st $c"
-}
 # What mgwd logged (stderr with -d, and the error log if any).
 logs() { cat "$T/mgwd.log" "$T/error.log" 2>/dev/null; }
 ms() { echo $(( $(date +%s%N) / 1000000 )); }

@@ -74,10 +74,6 @@ hit() {
 	[ $# -lt 3 ] || h=(-H "$3")
 	curl -s -o "$T/body" -w '%{http_code}' --max-time 10 "${h[@]}" "$U$1"
 }
-code() {
-	"$PYTHON" -c 'import json, sys
-print(json.load(sys.stdin)["error"]["code"])' < "$T/body" 2>/dev/null
-}
 metric() {
 	curl -fsS --max-time 5 "$M" | awk -v n="$1" '$1 == n { print $2 }'
 }

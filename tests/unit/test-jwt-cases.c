@@ -22,6 +22,7 @@
 
 #include "lib.h"
 #include "jwt.h"
+#include "authn.h"
 
 #define CASES_MIN_ATTACKS	20
 #define CASES_MAX_AUD		8
@@ -36,22 +37,11 @@ static int	 cases_check(const char *, const struct jwt_result *, json_t *);
 static char *
 cases_read(const char *path, size_t *lenp)
 {
-	FILE	*f;
-	char	*buf = NULL;
-	size_t	 len = 0, n;
+	char		*buf;
+	const char	*why;
 
-	if ((f = fopen(path, "rb")) == NULL)
-		fatal("%s", path);
-	for (;;) {
-		buf = xreallocarray(buf, len + 65536, 1);
-		if ((n = fread(buf + len, 1, 65536, f)) == 0)
-			break;
-		len += n;
-	}
-	if (ferror(f))
-		fatal("%s", path);
-	fclose(f);
-	*lenp = len;
+	if (authn_read_file(path, 64 * 1024 * 1024, &buf, lenp, &why) == -1)
+		fatalx("%s: %s", path, why);
 	return (buf);
 }
 
