@@ -20,7 +20,7 @@
 
 #include "lib.h"
 #include "master.h"
-#include "plugin.h"
+#include <mgw/plugin.h>
 
 /*
  * Largest JSON value, quotes and escapes included, written for a field.

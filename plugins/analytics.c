@@ -41,7 +41,7 @@
 #include "lib.h"
 #include "master.h"
 #include "metrics.h"
-#include "plugin.h"
+#include <mgw/plugin.h>
 
 /*
  * The longest event line.  Every string field has its own cap (below) on

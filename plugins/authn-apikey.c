@@ -24,7 +24,7 @@
 
 #include "lib.h"
 #include "master.h"
-#include "plugin.h"
+#include <mgw/plugin.h>
 #include "authn.h"
 
 #define AK_KEY_MAX	512	/* bytes of a key, at most */

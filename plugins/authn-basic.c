@@ -29,7 +29,7 @@
 
 #include "lib.h"
 #include "master.h"
-#include "plugin.h"
+#include <mgw/plugin.h>
 #include "authn.h"
 
 #define AB_FILE_MAX	(16 * 1024 * 1024)	/* bytes of htpasswd */

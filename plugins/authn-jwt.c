@@ -21,7 +21,7 @@
 
 #include "lib.h"
 #include "master.h"
-#include "plugin.h"
+#include <mgw/plugin.h>
 #include "jwt.h"
 #include "authn.h"
 

@@ -54,7 +54,7 @@
 
 #include "lib.h"
 #include "master.h"
-#include "plugin.h"
+#include <mgw/plugin.h>
 #include "authn.h"
 
 #define AO_TOKEN_MAX	8192	/* bytes of a bearer token, at most */

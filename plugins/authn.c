@@ -30,7 +30,7 @@
 #include "lib.h"
 #include "master.h"
 #include "shm.h"
-#include "plugin.h"
+#include <mgw/plugin.h>
 #include "authn.h"
 
 #define AN_MECH_MAX	4

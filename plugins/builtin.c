@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "plugin.h"
+#include <mgw/plugin.h>
 
 extern const struct mgw_plugin plugin_requestid;
 extern const struct mgw_plugin plugin_authn;

@@ -19,7 +19,7 @@
 #include "lib.h"
 #include "master.h"
 #include "worker.h"
-#include "plugin.h"
+#include <mgw/plugin.h>
 
 extern const struct mgw_plugin *const plugin_builtin[];
 

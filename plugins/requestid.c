@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "plugin.h"
+#include <mgw/plugin.h>
 
 #define RID_MAX		128
 

@@ -16,7 +16,7 @@
 #include "lib.h"
 #include "master.h"
 #include "shm.h"
-#include "plugin.h"
+#include <mgw/plugin.h>
 #include "throttle.h"
 
 #define TH_ZONE		"throttle"

@@ -29,7 +29,7 @@
 #include "master.h"
 #include "shm.h"
 #include "worker.h"
-#include "plugin.h"
+#include <mgw/plugin.h>
 
 static int	http_on_message_begin(llhttp_t *);
 static int	http_on_url(llhttp_t *, const char *, size_t);

@@ -21,7 +21,7 @@
 #include "metrics.h"
 #include "shm.h"
 #include "worker.h"
-#include "plugin.h"
+#include <mgw/plugin.h>
 
 static int	response_head(struct request *, int, const char *,
 		    const char *, size_t, int, struct evbuffer *);
