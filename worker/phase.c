@@ -240,8 +240,9 @@ request_finalize(struct request *r, int closing)
 	if (closing && r->r_up != NULL)
 		upstream_abort(r);
 	r->r_state = REQ_DONE;
-	r->r_end_us = http_now_us();
+	/* A request never answered (the client left early) is not counted. */
 	if (r->r_status != 0) {
+		r->r_end_us = http_now_us();
 		response_count(r);
 		plugin_run_log(r);
 	}
