@@ -30,6 +30,7 @@
 #include "shm.h"
 #include "worker.h"
 #include "throttle.h"
+#include <mgw/plugin.h>
 
 #define RELOAD_READY_MS		10000	/* new workers must be ready by then */
 #define FAST_STOP_MS		5000	/* then SIGKILL */
@@ -74,6 +75,7 @@ static void	master_reload_fail(const char *);
 static void	master_prepare_files(const struct mgw_conf *);
 static void	master_ticket_cb(evutil_socket_t, short, void *);
 static void	master_ticket_timer(const struct mgw_conf *);
+static const char *master_worker_hook(const struct worker *, char *, size_t);
 
 /* libevent's own complaints go to our log, not to a bare stderr. */
 static void
@@ -490,6 +492,36 @@ struct respawn {
 	struct event *ev;
 };
 
+/*
+ * Where a worker killed by a signal was, for its obituary: ' in plugin
+ * "NAME" hook HOOK' when it died inside a plugin hook (the phase engine
+ * marks each in the worker's statistics slot), else "".  The name comes
+ * from the worker's generation while the master still has it; an older
+ * one gives the plugin's position.  Best effort.
+ */
+static const char *
+master_worker_hook(const struct worker *w, char *buf, size_t len)
+{
+	const struct generation	*g = NULL;
+	uint32_t		 i;
+
+	if (w->w_hook == 0)
+		return ("");
+	i = (w->w_hook >> 8) - 1;
+	if (m.cur != NULL && m.cur->g_num == w->w_gen)
+		g = m.cur;
+	else if (m.next != NULL && m.next->g_num == w->w_gen)
+		g = m.next;
+	if (g != NULL && g->g_plugins != NULL && i < g->g_plugins->ps_n)
+		snprintf(buf, len, " in plugin \"%s\" hook %s",
+		    g->g_plugins->ps_inst[i].pi_plugin->name,
+		    stats_hook_name(w->w_hook));
+	else
+		snprintf(buf, len, " in plugin #%u hook %s", i + 1,
+		    stats_hook_name(w->w_hook));
+	return (buf);
+}
+
 /* A worker exited: respawn it if it still belongs in service. */
 void
 master_worker_exited(struct worker *w, int status)
@@ -498,12 +530,14 @@ master_worker_exited(struct worker *w, int status)
 	struct timeval	 tv;
 	uint64_t	 delay = 0;
 	int		 expected;
+	char		 where[128];
 
 	expected = m.stopping || w->w_draining || w->w_gen < m.drain_gen;
 	if (WIFSIGNALED(status))
 		(expected ? log_debug : log_warnx)("worker %d (generation %d) "
-		    "killed by signal %d", (int)w->w_pid, w->w_gen,
-		    WTERMSIG(status));
+		    "killed by signal %d%s", (int)w->w_pid, w->w_gen,
+		    WTERMSIG(status), master_worker_hook(w, where,
+		    sizeof(where)));
 	else if (WEXITSTATUS(status) != 0 || !expected)
 		(expected ? log_debug : log_warnx)("worker %d (generation %d) "
 		    "exited with status %d", (int)w->w_pid, w->w_gen,

@@ -255,6 +255,7 @@ struct worker {
 	int			 w_ready;
 	int			 w_draining;
 	uint64_t		 w_started;	/* ms, monotonic */
+	uint32_t		 w_hook;	/* STATS_HOOK() it died in, 0 */
 	struct worker		*w_next;
 };
 /*

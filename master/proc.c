@@ -242,6 +242,8 @@ worker_reap(void)
 		if (w == NULL)
 			continue;
 		*pw = w->w_next;
+		/* The hook it was in, if it died in one, before the slot goes. */
+		w->w_hook = stats_slot_hook(w->w_slot);
 		stats_slot_release(w->w_slot);
 		bufferevent_free(w->w_bev);
 		master_worker_exited(w, status);

@@ -50,7 +50,26 @@ struct stats_slot {
 	_Atomic uint64_t	 st_tls_resumed;	/* of which resumed */
 	_Atomic uint64_t	 st_tls_failures;	/* refused or failed */
 	_Atomic uint32_t	 st_pid;	/* owner, 0 = free */
+	_Atomic uint32_t	 st_hook;	/* STATS_HOOK() running, 0 none */
 } __attribute__((aligned(SHM_CACHELINE)));
+
+/*
+ * The plugin hook a worker is running, kept in its slot so that the
+ * master can name the plugin when the worker dies of a signal: the
+ * plugin's index in the generation's set plus one, shifted by 8, or'd
+ * with the hook.
+ */
+enum stats_hook {
+	STATS_HOOK_NONE = 0,
+	STATS_HOOK_POST_READ,
+	STATS_HOOK_ACCESS,
+	STATS_HOOK_HEADER_FILTER,
+	STATS_HOOK_LOG,
+	STATS_HOOK_CANCEL,
+	STATS_HOOK_REOPEN,
+	STATS_HOOK_EXIT_WORKER
+};
+#define STATS_HOOK(i, h)	((((uint32_t)(i) + 1) << 8) | (uint32_t)(h))
 
 struct stats_totals {
 	uint64_t		 requests;

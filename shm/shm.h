@@ -70,6 +70,8 @@ int		 stats_slot_get(void);		/* master: free slot or -1 */
 void		 stats_slot_release(int);	/* master: worker reaped */
 struct stats_slot *stats_slot(int);
 void		 stats_sum(struct stats_totals *);
+uint32_t	 stats_slot_hook(int);		/* master: STATS_HOOK() or 0 */
+const char	*stats_hook_name(uint32_t);
 
 /* tls-keys.c */
 /*

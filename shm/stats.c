@@ -27,7 +27,7 @@
 #include "shm.h"
 
 #define STATS_ZONE	"stats"
-#define STATS_LAYOUT	2	/* bump when struct stats_slot changes */
+#define STATS_LAYOUT	3	/* bump when struct stats_slot changes */
 
 static struct stats_slot	*stats_slots(void);
 
@@ -116,6 +116,7 @@ stats_slot_release(int i)
 	if (i < 0 || i >= STATS_SLOTS || (s = stats_slots()) == NULL)
 		return;
 	atomic_store_explicit(&s[i].st_active, 0, memory_order_relaxed);
+	atomic_store_explicit(&s[i].st_hook, 0, memory_order_relaxed);
 	atomic_store_explicit(&s[i].st_pid, 0, memory_order_release);
 }
 
@@ -171,4 +172,34 @@ stats_sum(struct stats_totals *t)
 		t->tls_failures += atomic_load_explicit(&sl->st_tls_failures,
 		    memory_order_relaxed);
 	}
+}
+
+/*
+ * The plugin hook slot i's worker was running (a STATS_HOOK() value), or
+ * 0: read by the master when it reaps a worker killed by a signal, before
+ * stats_slot_release().  Best effort: a hook that does not return leaves
+ * its mark, one that crashed the worker outside the engine's view does
+ * not.
+ */
+uint32_t
+stats_slot_hook(int i)
+{
+	struct stats_slot	*s;
+
+	if (i < 0 || i >= STATS_SLOTS || (s = stats_slots()) == NULL)
+		return (0);
+	return (atomic_load_explicit(&s[i].st_hook, memory_order_relaxed));
+}
+
+/* The name of the hook in a STATS_HOOK() value.  Any process. */
+const char *
+stats_hook_name(uint32_t v)
+{
+	static const char *const names[] = {
+		"none", "post_read", "access", "header_filter", "log",
+		"cancel", "reopen", "exit_worker"
+	};
+
+	v &= 0xff;
+	return (v < sizeof(names) / sizeof(names[0]) ? names[v] : "unknown");
 }

@@ -165,22 +165,8 @@ conn_close(struct conn *c)
 {
 	struct request	*r = c->c_req;
 
-	if (r != NULL) {
-		plugin_run_cancel(r);
-		if (r->r_up != NULL)
-			upstream_abort(r);
-		if (r->r_state != REQ_DONE) {
-			r->r_end_us = 0;
-			if (r->r_status != 0) {
-				response_count(r);
-				plugin_run_log(r);
-			}
-		}
-		if (r->r_timer != NULL)
-			event_free(r->r_timer);
-		if (r->r_upbuf != NULL)
-			evbuffer_free(r->r_upbuf);
-	}
+	if (r != NULL)
+		request_finalize(r, 1);
 	TAILQ_REMOVE(&wenv->we_conns, c, c_entry);
 	wenv->we_nconns--;
 	if (wenv->we_stats != NULL)
@@ -353,16 +339,16 @@ conn_event_cb(struct io *bev, short what, void *arg)
 		return;
 	}
 	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
-	    r != NULL && !r->r_head_sent) {
+	    r != NULL && r->r_resp == RESP_NONE) {
 		/* The request body stalled. */
 		if (r->r_up != NULL)
 			upstream_abort(r);
-		response_error(r, 408, "request_timeout",
+		phase_error(r, 408, "request_timeout",
 		    "request body timed out");
 		return;
 	}
 	if ((what & BEV_EVENT_EOF) && r != NULL && r->r_state != REQ_HEADER &&
-	    r->r_body_done && !r->r_resp_done) {
+	    r->r_body_done && r->r_resp != RESP_DONE) {
 		/*
 		 * The client half-closed after a whole request; the answer
 		 * may still be delivered (HTTP/1.0 clients do this).
@@ -376,7 +362,7 @@ conn_event_cb(struct io *bev, short what, void *arg)
 	 * it: flush, then close.
 	 */
 	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
-	    (r == NULL || r->r_resp_done) &&
+	    (r == NULL || r->r_resp == RESP_DONE) &&
 	    evbuffer_get_length(io_get_output(c->c_io)) > 0) {
 		conn_linger(c);
 		return;
@@ -400,7 +386,7 @@ conn_timer_cb(evutil_socket_t fd, short ev, void *arg)
 	case CONN_ACTIVE:
 		if (r != NULL && r->r_state == REQ_HEADER) {
 			c->c_close = 1;
-			response_error(r, 408, "request_timeout",
+			phase_error(r, 408, "request_timeout",
 			    "request header timed out");
 		} else if (r == NULL) {
 			conn_close(c);

@@ -38,9 +38,7 @@ static int	http_on_header_value(llhttp_t *, const char *, size_t);
 static int	http_on_headers_complete(llhttp_t *);
 static int	http_on_body(llhttp_t *, const char *, size_t);
 static int	http_on_message_complete(llhttp_t *);
-static void	http_process_head(struct request *);
-static void	http_dispatch(struct request *);
-static void	http_access_verdict(struct request *, int);
+static void	http_head_done(struct request *);
 static void	http_parse_error(struct conn *, llhttp_errno_t);
 static int	http_te_chunked_only(const struct http_head *);
 static int	http_client_cert(struct request *);
@@ -242,7 +240,7 @@ http_read(struct conn *c)
 			    r->r_head.overflow) {
 				evbuffer_drain(in, used);
 				c->c_close = 1;
-				response_error(r, 431, "header_too_large",
+				phase_error(r, 431, "header_too_large",
 				    "request header is too large");
 				return;
 			}
@@ -258,18 +256,17 @@ http_read(struct conn *c)
 		if (r->r_state == REQ_HEADER) {
 			/* The head is complete; stop its timer. */
 			conn_timer_set(c, 0);
-			r->r_state = REQ_ACCESS;
 			if (why == PAUSE_DONE)
 				r->r_body_done = 1;
-			http_process_head(r);
+			http_head_done(r);
 			/* c may be lingering or closed now: return. */
 			return;
 		}
 		if (why == PAUSE_DONE) {
 			io_set_timeouts(c->c_io, NULL,
 			    NULL);
-			if (r->r_resp_done)
-				http_request_finish(r);
+			if (r->r_resp == RESP_DONE)
+				request_finalize(r, 0);
 			else if (r->r_up != NULL || r->r_upbuf != NULL)
 				upstream_body_done(r);
 			else if (r->r_endpoints != NULL &&
@@ -296,21 +293,21 @@ http_parse_error(struct conn *c, llhttp_errno_t err)
 		return;
 	}
 	if (r->r_head.overflow) {
-		response_error(r, 431, "header_too_large",
+		phase_error(r, 431, "header_too_large",
 		    "request header is too large");
 		return;
 	}
 	if (r->r_err_code != NULL &&
 	    strcmp(r->r_err_code, "payload_too_large") == 0) {
-		if (r->r_head_sent) {
+		if (r->r_resp != RESP_NONE) {
 			conn_close(c);
 			return;
 		}
-		response_error(r, 413, "payload_too_large",
+		phase_error(r, 413, "payload_too_large",
 		    "request body is too large");
 		return;
 	}
-	if (r->r_head_sent) {
+	if (r->r_resp != RESP_NONE) {
 		/* Mid-body garbage after the response started: just close. */
 		upstream_abort(r);
 		conn_close(c);
@@ -339,7 +336,7 @@ http_parse_error(struct conn *c, llhttp_errno_t err)
 		msg = llhttp_errno_name(err);
 	if (r->r_up != NULL)
 		upstream_abort(r);
-	response_error(r, status, code, msg);
+	phase_error(r, status, code, msg);
 }
 
 /*
@@ -407,20 +404,13 @@ http_te_chunked_only(const struct http_head *h)
 }
 
 /*
- * The head is parsed: check it, answer what the gateway answers itself,
- * route, run the access phase, then dispatch.
+ * The head is parsed: note what the phases need from the parser, then
+ * walk them (phase.c).
  */
 static void
-http_process_head(struct request *r)
+http_head_done(struct request *r)
 {
-	struct conn		*c = r->r_conn;
-	llhttp_t		*p = &c->c_parser;
-	const struct mgw_conf	*conf = wenv->we_conf;
-	const char		*q, *v;
-	char			*path;
-	size_t			 plen, vlen;
-	ssize_t			 n;
-	enum route_result	 rr;
+	llhttp_t	*p = &r->r_conn->c_parser;
 
 	r->r_url = r->r_head.buf + r->r_head.url_off;
 	r->r_urllen = r->r_head.url_len;
@@ -433,12 +423,25 @@ http_process_head(struct request *r)
 	if (p->flags & F_CONTENT_LENGTH)
 		r->r_content_length = p->content_length;
 	r->r_has_body = r->r_chunked || r->r_content_length > 0;
-	if (plugin_run_post_read(r) != MGW_OK) {
-		if (r->r_status == 0)
-			response_error(r, 500, "internal_error",
-			    "a policy failed");
-		return;
-	}
+	r->r_state = REQ_POST_READ;
+	phase_run(r);
+}
+
+/*
+ * The check phase: refuse a head the gateway does not serve (version,
+ * Host, framing, target, size, Expect) and normalise the path.  Returns
+ * PHASE_NEXT, or PHASE_DONE when it answered.
+ */
+int
+http_check(struct request *r)
+{
+	struct conn		*c = r->r_conn;
+	llhttp_t		*p = &c->c_parser;
+	const struct mgw_conf	*conf = wenv->we_conf;
+	const char		*q, *v;
+	char			*path;
+	size_t			 plen, vlen;
+	ssize_t			 n;
 
 	if (!r->r_keepalive || wenv->we_draining ||
 	    conf->c_limits.keepalive_timeout == 0)
@@ -447,13 +450,13 @@ http_process_head(struct request *r)
 	if (llhttp_get_http_major(p) != 1) {
 		response_error(r, 505, "version_not_supported",
 		    "only HTTP/1.0 and HTTP/1.1 are supported");
-		return;
+		return (PHASE_DONE);
 	}
 	if (r->r_minor == 1 && http_header_find(&r->r_head, "host",
 	    NULL) == NULL) {
 		response_error(r, 400, "bad_request",
 		    "HTTP/1.1 request without Host");
-		return;
+		return (PHASE_DONE);
 	}
 	if (p->flags & F_TRANSFER_ENCODING) {
 		/*
@@ -466,23 +469,23 @@ http_process_head(struct request *r)
 		if (r->r_minor == 0) {
 			response_error(r, 400, "bad_request",
 			    "Transfer-Encoding in an HTTP/1.0 request");
-			return;
+			return (PHASE_DONE);
 		}
 		if (!http_te_chunked_only(&r->r_head)) {
 			response_error(r, 501, "not_implemented",
 			    "unsupported Transfer-Encoding");
-			return;
+			return (PHASE_DONE);
 		}
 	}
 	if (llhttp_get_upgrade(p) || llhttp_get_method(p) == HTTP_CONNECT) {
 		response_error(r, 501, "not_implemented",
 		    "CONNECT and Upgrade are not supported");
-		return;
+		return (PHASE_DONE);
 	}
 	if (r->r_urllen == 0 || r->r_url[0] != '/') {
 		response_error(r, 400, "bad_request",
 		    "request target must be an absolute path");
-		return;
+		return (PHASE_DONE);
 	}
 	q = memchr(r->r_url, '?', r->r_urllen);
 	plen = q != NULL ? (size_t)(q - r->r_url) : r->r_urllen;
@@ -492,11 +495,11 @@ http_process_head(struct request *r)
 	}
 	if ((path = pool_alloc(r->r_pool, plen + 2)) == NULL) {
 		response_error(r, 500, "internal_error", "out of memory");
-		return;
+		return (PHASE_DONE);
 	}
 	if ((n = path_normalize(r->r_url, plen, path)) == -1) {
 		response_error(r, 400, "bad_request", "invalid request path");
-		return;
+		return (PHASE_DONE);
 	}
 	path[n] = '\0';
 	r->r_path = path;
@@ -507,7 +510,7 @@ http_process_head(struct request *r)
 		c->c_close = 1;
 		response_error(r, 413, "payload_too_large",
 		    "request body is too large");
-		return;
+		return (PHASE_DONE);
 	}
 	v = http_header_find(&r->r_head, "expect", &vlen);
 	if (v != NULL) {
@@ -517,41 +520,53 @@ http_process_head(struct request *r)
 		} else {
 			response_error(r, 417, "expectation_failed",
 			    "unsupported expectation");
-			return;
+			return (PHASE_DONE);
 		}
 	}
 
+	return (PHASE_NEXT);
+}
+
+/*
+ * The route phase: what the content phase serves (/health, the admin
+ * listener's pages, or an API's resource), and for an API the client
+ * certificate.  Returns PHASE_NEXT, or PHASE_DONE when it answered.
+ */
+int
+http_route(struct request *r)
+{
+	struct conn		*c = r->r_conn;
+	enum route_result	 rr;
+
 	if ((r->r_method == CONF_M_GET || r->r_method == CONF_M_HEAD) &&
 	    r->r_pathlen == 7 && memcmp(r->r_path, "/health", 7) == 0) {
-		response_simple(r, 200, "application/json",
-		    "{\"status\":\"healthy\"}\n", 21);
-		return;
+		r->r_content = CONTENT_HEALTH;
+		return (PHASE_NEXT);
 	}
 	if (c->c_admin) {
-		admin_serve(r);
-		return;
+		r->r_content = CONTENT_ADMIN;
+		return (PHASE_NEXT);
 	}
 
 	rr = route_match(wenv->we_router, r->r_path, r->r_pathlen,
 	    r->r_method, &r->r_route);
 	if (rr == ROUTE_NOT_FOUND) {
 		response_error(r, 404, "not_found", "no API matches the path");
-		return;
+		return (PHASE_DONE);
 	}
 	if (rr == ROUTE_BAD_METHOD) {
 		response_error(r, 405, "method_not_allowed",
 		    "method not allowed for this resource");
-		return;
+		return (PHASE_DONE);
 	}
 	r->r_endpoints = (r->r_route.rm_resource != NULL &&
 	    r->r_route.rm_resource->r_endpoints != NULL) ?
 	    r->r_route.rm_resource->r_endpoints :
 	    &r->r_route.rm_api->a_endpoints;
 	if (http_client_cert(r) == -1)
-		return;
-	r->r_access_idx = 0;
-	r->r_suspended = 0;
-	http_access_verdict(r, plugin_run_access(r));
+		return (PHASE_DONE);
+	r->r_content = CONTENT_API;
+	return (PHASE_NEXT);
 }
 
 /*
@@ -637,31 +652,11 @@ http_client_cert(struct request *r)
 }
 
 /*
- * Act on what the access phase said: go on, wait for a suspended plugin
- * (mgw_request_resume() comes back here), or leave the plugin's answer.
+ * The content phase of an API request: the access phase let it through,
+ * so send it upstream or answer from its mock, and let the body flow.
+ * r may be gone on return.
  */
-static void
-http_access_verdict(struct request *r, int verdict)
-{
-	switch (verdict) {
-	case MGW_OK:
-		http_dispatch(r);
-		break;
-	case MGW_AGAIN:
-		r->r_suspended = 1;
-		break;
-	case MGW_DONE:
-		break;
-	default:
-		if (r->r_status == 0)
-			response_error(r, 500, "internal_error",
-			    "a policy failed");
-		break;
-	}
-}
-
-/* The access phase let the request through: send it on its way. */
-static void
+void
 http_dispatch(struct request *r)
 {
 	struct conn		*c = r->r_conn;
@@ -676,7 +671,7 @@ http_dispatch(struct request *r)
 		}
 	} else {
 		upstream_start(r);
-		if (r->r_resp_done)
+		if (r->r_resp == RESP_DONE)
 			return;		/* failed at once: answered */
 		if (r->r_body_done) {
 			upstream_body_done(r);
@@ -696,49 +691,4 @@ http_dispatch(struct request *r)
 	llhttp_resume(&c->c_parser);
 	conn_read_enable(c, 1);
 	http_read(c);
-}
-
-/* Plugins call this with the verdict of a suspended access hook. */
-void
-mgw_request_resume(struct mgw_request *mr, int verdict)
-{
-	struct request	*r = (struct request *)mr;
-
-	r->r_suspended = 0;
-	if (verdict == MGW_OK) {
-		r->r_access_idx++;
-		verdict = plugin_run_access(r);
-	}
-	http_access_verdict(r, verdict);
-}
-
-/*
- * The response is fully queued and the request body fully read: log,
- * count, and either wait for the next request or close.
- */
-void
-http_request_finish(struct request *r)
-{
-	struct conn	*c = r->r_conn;
-
-	if (r->r_state == REQ_DONE)
-		return;
-	r->r_state = REQ_DONE;
-	r->r_end_us = http_now_us();
-	response_count(r);
-	plugin_run_log(r);
-	if (r->r_timer != NULL) {
-		event_free(r->r_timer);
-		r->r_timer = NULL;
-	}
-	if (r->r_upbuf != NULL) {
-		evbuffer_free(r->r_upbuf);
-		r->r_upbuf = NULL;
-	}
-	c->c_req = NULL;
-	if (c->c_close || r->r_resp_close || !r->r_body_done) {
-		conn_linger(c);
-		return;
-	}
-	conn_keepalive(c);
 }

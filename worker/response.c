@@ -23,8 +23,19 @@
 #include "worker.h"
 #include <mgw/plugin.h>
 
-static int	response_head(struct request *, int, const char *,
-		    const char *, size_t, int, struct evbuffer *);
+/* The fields of a response the gateway makes itself. */
+struct response_own {
+	const char	*ro_extra;	/* header lines, CRLF each, or NULL */
+	const char	*ro_ctype;	/* or NULL */
+	size_t		 ro_len;	/* body bytes */
+	int		 ro_withlen;	/* send Content-Length */
+};
+
+static int	response_own_head(struct request *, int, const char *,
+		    const char *, size_t, int);
+static response_fields_fn response_own_fields;
+static size_t	response_common_size(struct request *);
+static void	response_common_headers(struct request *, struct hbuf *);
 static void	strlcat_allow(char *, size_t, uint32_t);
 static void	response_done(struct request *);
 
@@ -79,7 +90,7 @@ response_date(void)
 }
 
 /* An upper bound of what response_common_headers() adds, in bytes. */
-size_t
+static size_t
 response_common_size(struct request *r)
 {
 	size_t	 n = 96;
@@ -95,7 +106,7 @@ response_common_size(struct request *r)
  * request id among them), and Connection.  The header filter phase has
  * run before.
  */
-void
+static void
 response_common_headers(struct request *r, struct hbuf *hb)
 {
 	struct conn	*c = r->r_conn;
@@ -116,23 +127,25 @@ response_common_headers(struct request *r, struct hbuf *hb)
 }
 
 /*
- * Queue a complete head: status line, the given extra header lines (each
- * ending in CRLF, may be NULL), Content-Type, Content-Length, the common
- * headers, the blank line.  -1 on OOM.
+ * Build and queue the head of the response to r, whoever made it (the
+ * upstream, a mock, the admin pages, an error): the status line, what
+ * fields() adds (at most hint bytes), the headers every response
+ * carries, the blank line, in one piece.  The header filter phase runs
+ * here, once, before the head is sized, so that what plugins add is
+ * counted.  0, or -1 on OOM; the head's bytes count in r_bytes_out.
  */
-static int
-response_head(struct request *r, int status, const char *extra,
-    const char *ctype, size_t len, int withlen, struct evbuffer *out)
+int
+response_head(struct request *r, int status, size_t hint,
+    response_fields_fn *fields, void *arg)
 {
 	struct hbuf	 hb;
 	const char	*reason;
 
 	r->r_status = status;
-	plugin_run_header_filter(r);
+	if (r->r_resp == RESP_NONE)
+		phase_header_filter(r);
 	reason = response_reason(status);
-	if (hbuf_init(&hb, r->r_pool, 128 + strlen(reason) +
-	    (extra != NULL ? strlen(extra) : 0) +
-	    (ctype != NULL ? strlen(ctype) : 0) +
+	if (hbuf_init(&hb, r->r_pool, 128 + strlen(reason) + hint +
 	    response_common_size(r)) == -1)
 		return (-1);
 	hbuf_add(&hb, "HTTP/1.1 ", 9);
@@ -140,18 +153,50 @@ response_head(struct request *r, int status, const char *extra,
 	hbuf_add(&hb, " ", 1);
 	hbuf_str(&hb, reason);
 	hbuf_add(&hb, "\r\n", 2);
-	if (extra != NULL)
-		hbuf_str(&hb, extra);
-	if (ctype != NULL)
-		hbuf_header(&hb, "Content-Type", 12, ctype, strlen(ctype));
-	if (withlen) {
-		hbuf_add(&hb, "Content-Length: ", 16);
-		hbuf_u64(&hb, len);
-		hbuf_add(&hb, "\r\n", 2);
-	}
+	fields(r, &hb, arg);
 	response_common_headers(r, &hb);
 	hbuf_add(&hb, "\r\n", 2);
-	return (hbuf_flush(&hb, out));
+	if (hbuf_flush(&hb, io_get_output(r->r_conn->c_io)) == -1)
+		return (-1);
+	r->r_resp = RESP_HEAD;
+	r->r_bytes_out += hb.len;
+	return (0);
+}
+
+static void
+response_own_fields(struct request *r, struct hbuf *hb, void *arg)
+{
+	const struct response_own	*ro = arg;
+
+	if (ro->ro_extra != NULL)
+		hbuf_str(hb, ro->ro_extra);
+	if (ro->ro_ctype != NULL)
+		hbuf_header(hb, "Content-Type", 12, ro->ro_ctype,
+		    strlen(ro->ro_ctype));
+	if (ro->ro_withlen) {
+		hbuf_add(hb, "Content-Length: ", 16);
+		hbuf_u64(hb, ro->ro_len);
+		hbuf_add(hb, "\r\n", 2);
+	}
+}
+
+/*
+ * The head of a response the gateway makes: the given extra header
+ * lines (each ending in CRLF, may be NULL), Content-Type,
+ * Content-Length.  -1 on OOM.
+ */
+static int
+response_own_head(struct request *r, int status, const char *extra,
+    const char *ctype, size_t len, int withlen)
+{
+	struct response_own	 ro;
+
+	ro.ro_extra = extra;
+	ro.ro_ctype = ctype;
+	ro.ro_len = len;
+	ro.ro_withlen = withlen;
+	return (response_head(r, status, (extra != NULL ? strlen(extra) : 0) +
+	    (ctype != NULL ? strlen(ctype) : 0), response_own_fields, &ro));
 }
 
 /* The whole response is queued: finish the request if it can be. */
@@ -160,8 +205,7 @@ response_done(struct request *r)
 {
 	struct conn	*c = r->r_conn;
 
-	r->r_head_sent = 1;
-	r->r_resp_done = 1;
+	r->r_resp = RESP_DONE;
 	/*
 	 * Unread request body left on the wire would be taken for the next
 	 * request: such a connection closes after the response.
@@ -169,7 +213,7 @@ response_done(struct request *r)
 	if (!r->r_body_done)
 		c->c_close = 1;
 	if (r->r_body_done || c->c_close)
-		http_request_finish(r);
+		request_finalize(r, 0);
 }
 
 /*
@@ -187,13 +231,11 @@ response_error(struct request *r, int status, const char *code,
 	uint32_t	 allowed;
 	size_t		 before;
 
-	if (r->r_head_sent) {
+	if (r->r_resp != RESP_NONE) {
 		conn_close(c);
 		return;
 	}
 	r->r_err_code = code;
-	if (r->r_id[0] == '\0')
-		(void)plugin_run_post_read(r);	/* an id for the error body */
 	/* After these the byte stream cannot be trusted for another request. */
 	if (status == 400 || status == 408 || status == 413 ||
 	    status == 431 || status == 501 || status == 505)
@@ -212,12 +254,12 @@ response_error(struct request *r, int status, const char *code,
 		allowed = r->r_route.rm_allowed;
 		strlcat_allow(allow, sizeof(allow), allowed);
 	}
-	before = evbuffer_get_length(out);
-	if (response_head(r, status, allow[0] != '\0' ? allow : NULL,
-	    "application/json", n, 1, out) == -1) {
+	if (response_own_head(r, status, allow[0] != '\0' ? allow : NULL,
+	    "application/json", n, 1) == -1) {
 		conn_close(c);
 		return;
 	}
+	before = evbuffer_get_length(out);
 	if (r->r_method != CONF_M_HEAD)
 		evbuffer_add(out, body, n);
 	r->r_bytes_out += evbuffer_get_length(out) - before;
@@ -249,12 +291,13 @@ response_simple(struct request *r, int status, const char *ctype,
     const char *body, size_t len)
 {
 	struct evbuffer	*out = io_get_output(r->r_conn->c_io);
-	size_t		 before = evbuffer_get_length(out);
+	size_t		 before;
 
-	if (response_head(r, status, NULL, ctype, len, 1, out) == -1) {
+	if (response_own_head(r, status, NULL, ctype, len, 1) == -1) {
 		conn_close(r->r_conn);
 		return;
 	}
+	before = evbuffer_get_length(out);
 	if (r->r_method != CONF_M_HEAD)
 		evbuffer_add(out, body, len);
 	r->r_bytes_out += evbuffer_get_length(out) - before;
@@ -266,7 +309,7 @@ void
 response_mock(struct request *r, const struct conf_endpoints *ep)
 {
 	struct evbuffer	*out = io_get_output(r->r_conn->c_io);
-	size_t		 before = evbuffer_get_length(out), i, n, o;
+	size_t		 before, i, n, o;
 	char		*extra;
 	int		 nobody;
 
@@ -284,11 +327,12 @@ response_mock(struct request *r, const struct conf_endpoints *ep)
 		    ep->ep_mock_headers[i].h_name,
 		    ep->ep_mock_headers[i].h_value);
 	extra[o] = '\0';
-	if (response_head(r, ep->ep_mock_status, extra, NULL,
-	    ep->ep_mock_bodylen, !nobody, out) == -1) {
+	if (response_own_head(r, ep->ep_mock_status, extra, NULL,
+	    ep->ep_mock_bodylen, !nobody) == -1) {
 		conn_close(r->r_conn);
 		return;
 	}
+	before = evbuffer_get_length(out);
 	if (!nobody && r->r_method != CONF_M_HEAD)
 		evbuffer_add(out, ep->ep_mock_body, ep->ep_mock_bodylen);
 	r->r_bytes_out += evbuffer_get_length(out) - before;

@@ -707,7 +707,7 @@ upstream_fail(struct request *r, int status, const char *code,
 		evbuffer_free(r->r_upbuf);
 		r->r_upbuf = NULL;
 	}
-	if (r->r_head_sent) {
+	if (r->r_resp != RESP_NONE) {
 		conn_close(r->r_conn);
 		return;
 	}
@@ -886,10 +886,10 @@ upstream_parse(struct upstream_conn *uc)
 		evbuffer_free(r->r_upbuf);
 		r->r_upbuf = NULL;
 	}
-	r->r_resp_done = 1;
+	r->r_resp = RESP_DONE;
 	if (!r->r_body_done)
 		c->c_close = 1;
-	http_request_finish(r);
+	request_finalize(r, 0);
 }
 
 static int
@@ -933,6 +933,42 @@ up_skip_header(const char *n, size_t len)
 	return (0);
 }
 
+/* What up_fields() needs of the upstream's head. */
+struct up_head {
+	const struct http_head	*uh_head;
+	const char		*uh_conn;	/* its Connection, or NULL */
+	size_t			 uh_connlen;
+	const llhttp_t		*uh_parser;
+};
+
+/*
+ * The upstream's fields that go on to the client, and our framing: the
+ * hop-by-hop ones and those we set ourselves stay behind.
+ */
+static void
+up_fields(struct request *r, struct hbuf *hb, void *arg)
+{
+	const struct up_head	*uh = arg;
+	const struct http_head	*h = uh->uh_head;
+	int			 k;
+
+	for (k = 0; k < h->nhdr; k++) {
+		if (up_skip_header(h->hdr[k].name, h->hdr[k].namelen) ||
+		    upstream_conn_token(uh->uh_conn, uh->uh_connlen,
+		    h->hdr[k].name, h->hdr[k].namelen))
+			continue;
+		hbuf_header(hb, h->hdr[k].name, h->hdr[k].namelen,
+		    h->hdr[k].value != NULL ? h->hdr[k].value : "",
+		    h->hdr[k].valuelen);
+	}
+	if (uh->uh_parser->flags & F_CONTENT_LENGTH) {
+		hbuf_add(hb, "Content-Length: ", 16);
+		hbuf_u64(hb, uh->uh_parser->content_length);
+		hbuf_add(hb, "\r\n", 2);
+	} else if (r->r_resp_chunked)
+		hbuf_add(hb, "Transfer-Encoding: chunked\r\n", 28);
+}
+
 /*
  * The upstream's head: queue ours to the client, with our framing.  Runs
  * inside llhttp_execute() and only appends to buffers.
@@ -942,59 +978,28 @@ up_on_headers_complete(llhttp_t *p)
 {
 	struct upstream_conn	*uc = p->data;
 	struct request		*r = uc->uc_req;
-	struct conn		*c = r->r_conn;
-	struct evbuffer		*out = io_get_output(c->c_io);
 	const struct http_head	*h = &uc->uc_head;
-	const char		*cv, *reason;
-	size_t			 cvlen;
-	struct hbuf		 hb;
-	int			 status = llhttp_get_status_code(p), k, nobody;
+	struct up_head		 uh;
+	int			 status = llhttp_get_status_code(p), nobody;
 
 	if (status >= 100 && status < 200) {
 		/* Interim responses stay between us and the upstream. */
 		uc->uc_skip = 1;
 		return (0);
 	}
-	r->r_status = status;
 	nobody = r->r_method == CONF_M_HEAD || status == 204 || status == 304;
-	cv = http_header_find(h, "connection", &cvlen);
-	plugin_run_header_filter(r);
+	uh.uh_head = h;
+	uh.uh_conn = http_header_find(h, "connection", &uh.uh_connlen);
+	uh.uh_parser = p;
 	if (!nobody && !(p->flags & F_CONTENT_LENGTH)) {
 		if (r->r_minor >= 1)
 			r->r_resp_chunked = 1;
 		else
 			r->r_resp_close = 1;
 	}
-	reason = response_reason(status);
-	if (hbuf_init(&hb, r->r_pool, h->len + 4 * h->nhdr + 128 +
-	    strlen(reason) + response_common_size(r)) == -1)
+	if (response_head(r, status, h->len + 4 * h->nhdr, up_fields,
+	    &uh) == -1)
 		return (HPE_USER);
-	hbuf_add(&hb, "HTTP/1.1 ", 9);
-	hbuf_u64(&hb, status);
-	hbuf_add(&hb, " ", 1);
-	hbuf_str(&hb, reason);
-	hbuf_add(&hb, "\r\n", 2);
-	for (k = 0; k < h->nhdr; k++) {
-		if (up_skip_header(h->hdr[k].name, h->hdr[k].namelen) ||
-		    upstream_conn_token(cv, cvlen, h->hdr[k].name,
-		    h->hdr[k].namelen))
-			continue;
-		hbuf_header(&hb, h->hdr[k].name, h->hdr[k].namelen,
-		    h->hdr[k].value != NULL ? h->hdr[k].value : "",
-		    h->hdr[k].valuelen);
-	}
-	if (p->flags & F_CONTENT_LENGTH) {
-		hbuf_add(&hb, "Content-Length: ", 16);
-		hbuf_u64(&hb, p->content_length);
-		hbuf_add(&hb, "\r\n", 2);
-	} else if (r->r_resp_chunked)
-		hbuf_add(&hb, "Transfer-Encoding: chunked\r\n", 28);
-	response_common_headers(r, &hb);
-	hbuf_add(&hb, "\r\n", 2);
-	if (hbuf_flush(&hb, out) == -1)
-		return (HPE_USER);
-	r->r_head_sent = 1;
-	r->r_bytes_out += hb.len;
 	uc->uc_head_done = 1;
 	/* A response to HEAD has no body whatever its head says. */
 	return (r->r_method == CONF_M_HEAD ? 1 : 0);

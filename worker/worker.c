@@ -173,7 +173,7 @@ worker_main(const struct mgw_conf *conf, const struct router *router,
 
 	rv = event_base_dispatch(env.we_base);
 	log_debug("exiting (%d)", rv);
-	plugin_run_exit();
+	phase_exit();
 	exit(0);
 }
 
@@ -261,11 +261,11 @@ worker_sig_cb(evutil_socket_t sig, short ev, void *arg)
 		break;
 	case SIGTERM:
 	case SIGINT:
-		plugin_run_exit();
+		phase_exit();
 		exit(0);
 	case SIGUSR1:
 		log_reopen();
-		plugin_run_reopen();
+		phase_reopen();
 		break;
 	case SIGHUP:
 		/* Reload is the master's business. */

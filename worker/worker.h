@@ -138,11 +138,36 @@ struct worker_env {
 
 extern struct worker_env *wenv;
 
+/*
+ * Where a request is in its life (phase.c).  From REQ_POST_READ to
+ * REQ_CONTENT the phase loop advances it, one phase after the other;
+ * REQ_BODY waits on I/O; only request_finalize() sets REQ_DONE.
+ */
 enum request_state {
 	REQ_HEADER = 0,		/* reading the request head */
-	REQ_ACCESS,		/* in the access phase (maybe suspended) */
-	REQ_BODY,		/* head dispatched, body streaming */
-	REQ_DONE		/* response finished */
+	REQ_POST_READ,		/* plugins: the head as it came */
+	REQ_CHECK,		/* core: is the head one we serve */
+	REQ_ROUTE,		/* core: /health, admin, or an API */
+	REQ_ACCESS,		/* plugins: may answer or suspend */
+	REQ_CONTENT,		/* core: proxy, mock, admin, health */
+	REQ_BODY,		/* content under way, body streaming */
+	REQ_DONE,		/* finalized: counted and logged */
+	REQ_SUSPENDED		/* an access hook said MGW_AGAIN */
+};
+
+/* How far the response to the client got. */
+enum response_state {
+	RESP_NONE = 0,		/* nothing queued: an error may answer */
+	RESP_HEAD,		/* head queued (header filter has run) */
+	RESP_DONE		/* the whole response is queued */
+};
+
+/* What the content phase serves, as the route phase found. */
+enum request_content {
+	CONTENT_NONE = 0,
+	CONTENT_HEALTH,		/* GET /health */
+	CONTENT_ADMIN,		/* a request on an admin listener */
+	CONTENT_API		/* r_endpoints: proxy or mock */
 };
 
 struct request {
@@ -172,12 +197,11 @@ struct request {
 	struct route_match	 r_route;
 	const struct conf_endpoints *r_endpoints;
 	int			 r_status;	/* sent to the client, 0 none */
-	int			 r_head_sent;	/* response head queued */
-	int			 r_resp_done;	/* response fully queued */
+	enum response_state	 r_resp;
+	enum request_content	 r_content;
 	int			 r_resp_chunked;	/* we chunk toward the client */
 	int			 r_resp_close;	/* close after the response */
 	int			 r_access_idx;	/* next plugin in access */
-	int			 r_suspended;	/* access said MGW_AGAIN */
 	struct http_header	*r_set;		/* headers set by plugins */
 	int			 r_nset;
 	struct http_header	*r_add;		/* response headers added */
@@ -338,11 +362,14 @@ void	admin_serve(struct request *);
 /* http.c */
 void	http_read(struct conn *);
 uint64_t http_now_us(void);
-void	http_request_finish(struct request *);
 void	http_request_continue(struct request *);
 int	http_client_writable(struct request *);
 const char *http_header_find(const struct http_head *, const char *,
 	    size_t *);
+/* The core phases (see phase.c): return an enum phase_rc. */
+int	http_check(struct request *);
+int	http_route(struct request *);
+void	http_dispatch(struct request *);
 
 /* response.c */
 /*
@@ -354,9 +381,14 @@ void	response_error(struct request *, int, const char *, const char *);
 void	response_simple(struct request *, int, const char *, const char *,
 	    size_t);
 void	response_mock(struct request *, const struct conf_endpoints *);
-/* Append the common response headers (Date, Server, plugins', Connection). */
-void	response_common_headers(struct request *, struct hbuf *);
-size_t	response_common_size(struct request *);
+/*
+ * What a response head carries between its status line and the headers
+ * every response has: the upstream's fields, or a gateway response's
+ * Content-Type and length.
+ */
+typedef void response_fields_fn(struct request *, struct hbuf *, void *);
+int	response_head(struct request *, int, size_t, response_fields_fn *,
+	    void *);
 const char *response_reason(int);
 void	response_count(struct request *);
 
@@ -370,13 +402,18 @@ void	upstream_client_drained(struct request *);
 void	upstream_drain_idle(void);
 size_t	upstream_pending(struct request *);
 
-/* plugins (plugin.c), worker side */
-int	plugin_run_post_read(struct request *);
-int	plugin_run_access(struct request *);
-void	plugin_run_header_filter(struct request *);
-void	plugin_run_log(struct request *);
-void	plugin_run_cancel(struct request *);
-void	plugin_run_reopen(void);
-void	plugin_run_exit(void);
+/* phase.c: the phase engine, the only caller of the plugins' hooks */
+/* What a phase handler tells the loop. */
+enum phase_rc {
+	PHASE_NEXT = 0,		/* go on with the next phase */
+	PHASE_AGAIN,		/* suspended: mgw_request_resume() goes on */
+	PHASE_DONE		/* answered or handed to I/O: r may be gone */
+};
+void	phase_run(struct request *);
+void	phase_error(struct request *, int, const char *, const char *);
+void	phase_header_filter(struct request *);
+void	request_finalize(struct request *, int);
+void	phase_reopen(void);
+void	phase_exit(void);
 
 #endif /* MGW_WORKER_H */
