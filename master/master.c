@@ -29,7 +29,6 @@
 #include "metrics.h"
 #include "shm.h"
 #include "worker.h"
-#include "throttle.h"
 
 #define RELOAD_READY_MS		10000	/* new workers must be ready by then */
 #define FAST_STOP_MS		5000	/* then SIGKILL */
@@ -662,27 +661,14 @@ master_stats(void)
 	return (metrics_status_text(m.cur->g_conf));
 }
 
-int
-master_throttle_show(const char *prefix, char **text)
+/*
+ * The generation in force, whose plugins answer mgwctl's verbs: a reload
+ * in flight is not it until its workers are ready.
+ */
+struct generation *
+master_generation(void)
 {
-	return (throttle_show(m.cur->g_conf, prefix, text));
-}
-
-const char *
-master_revocation_file(void)
-{
-	return (m.cur != NULL ? m.cur->g_conf->c_security.s_revocation_file :
-	    NULL);
-}
-
-int
-master_throttle_reset(const char *key, char **text)
-{
-	int	 rv;
-
-	if ((rv = throttle_reset(key, text)) == 0)
-		log_info("throttle: counter %s reset by mgwctl", key);
-	return (rv);
+	return (m.cur);
 }
 
 /* Stable "key: value" lines for mgwctl status. */

@@ -216,6 +216,24 @@ struct generation {
 	struct plugin_set	*g_plugins;
 };
 
+/* plugin-verb.c */
+struct event_base;
+struct mgw_buf;
+/*
+ * Every plugin's init_master for a generation about to serve, before its
+ * workers fork.  Master only.  0, or -1 with *cause (refuse the config).
+ */
+int	plugin_host_init_master(struct plugin_set *, struct event_base *,
+	    char **);
+/*
+ * Run the plugin control verb argv[0] (argv[1..] its words) into out.
+ * Master only.  0, or -1 with *cause (unknown verb, or its failure).
+ */
+int	plugin_host_verb(struct plugin_set *, int, char **, struct mgw_buf *,
+	    char **);
+/* "name<TAB>usage" lines of every plugin's verbs, for mgwctl. */
+void	plugin_host_verbs(struct plugin_set *, struct mgw_buf *);
+
 /* master.c */
 /*
  * Load, validate and prepare a configuration: conf_load(), endpoint
@@ -235,11 +253,8 @@ int	master_reload(char **);
 void	master_stop(int);			/* 1 graceful, 0 fast */
 char	*master_status(void);			/* malloc'd "key: value\n" lines */
 char	*master_stats(void);			/* malloc'd "key: value\n" lines */
-/* mgwctl throttle show|reset: 0 or -1, *text malloc'd either way. */
-int	master_throttle_show(const char *, char **);
-int	master_throttle_reset(const char *, char **);
-/* The active generation's security.revocation_file, or NULL. */
-const char *master_revocation_file(void);
+/* The generation in force (not a reload in flight).  Master only. */
+struct generation *master_generation(void);
 void	master_set_verbose(int);		/* master and workers */
 void	master_child_listeners(const struct listeners *);	/* after fork */
 

@@ -97,6 +97,7 @@ struct an_state {
 	const char		*claims_header;
 	uint64_t		 ttl;		/* ms */
 	uint64_t		 negative_ttl;	/* ms */
+	const char		*revocation_file;	/* NULL: none */
 };
 
 /* The cache's value: an identity without pointers. */
@@ -139,6 +140,7 @@ const struct mgw_plugin plugin_authn = {
 	.access = an_access,
 	.fini = an_free,
 	.cancel = an_cancel,
+	.ctl_verbs = authn_ctl_verbs,
 };
 
 static int
@@ -273,6 +275,18 @@ an_free(void *arg)
 	free(st);
 }
 
+/*
+ * The revocation file of the generation whose state this is, where
+ * mgwctl revoke persists the list (authn-ctl.c).  Master only.
+ */
+const char *
+authn_revocation_file(const void *arg)
+{
+	const struct an_state	*st = arg;
+
+	return (st != NULL ? st->revocation_file : NULL);
+}
+
 /* Whether the configuration sets up mechanism i (keys, users, ...). */
 static int
 an_configured(const struct mgw_conf *conf, size_t i)
@@ -318,6 +332,7 @@ an_conf(const struct mgw_conf *conf, void **state, char **cause)
 	st->claims_header = conf->c_security.s_claims_header;
 	st->ttl = conf->c_security.s_token_cache.tc_ttl;
 	st->negative_ttl = conf->c_security.s_token_cache.tc_negative_ttl;
+	st->revocation_file = conf->c_security.s_revocation_file;
 	st->apis = xcalloc(conf->c_napis + 1, sizeof(*st->apis));
 	st->napis = conf->c_napis;
 	for (i = 0; i < conf->c_napis; i++) {

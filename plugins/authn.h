@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mgw/plugin.h>
+
 struct mgw_conf;
 struct mgw_request;
 struct conf_consumer;
@@ -135,6 +137,13 @@ extern const struct authn_mech authn_mech_jwt;
 extern const struct authn_mech authn_mech_apikey;
 extern const struct authn_mech authn_mech_basic;
 extern const struct authn_mech authn_mech_oauth2;
+
+/* authn.c */
+/* The security.revocation_file of the plugin's state, or NULL. */
+const char	*authn_revocation_file(const void *);
+
+/* authn-ctl.c: mgwctl revoke and revocations. */
+extern const struct mgw_ctl_verb authn_ctl_verbs[];
 
 /* authn-util.c: helpers shared by the mechanisms. */
 /* 64-bit FNV-1a, to build epochs; h is 0 or the previous value. */
