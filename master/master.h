@@ -186,28 +186,6 @@ void	listener_commit(struct listeners *, struct listeners *);
 void	listener_abort(const struct listeners *, struct listeners *);
 void	listener_closeall(struct listeners *);
 
-/* jwks-fetch.c */
-/*
- * JWK sets of issuers with a jwks_url: fetched and refreshed by the master
- * (jwks_fetch_*), published in the "jwks" zone, read by workers through a
- * struct jwks_ref.
- */
-struct event_base;
-struct shm_zone;
-struct jwks_slot;
-struct jwks_ref {
-	struct shm_zone		*jr_zone;
-	struct jwks_slot	*jr_slot;
-};
-int	jwks_fetch_check(const struct conf_jwt_issuer *, char **);
-int	jwks_fetch_conf(const struct mgw_conf *, char **);
-void	jwks_fetch_start(struct event_base *, const struct mgw_conf *, int);
-void	jwks_fetch_stop(void);
-int	jwks_fetch_find(struct jwks_ref *, const char *);
-uint64_t jwks_fetch_generation(const struct jwks_ref *);
-int	jwks_fetch_copy(const struct jwks_ref *, char **, size_t *,
-	    uint64_t *);
-
 /* A generation: one loaded configuration and what was built from it. */
 struct generation {
 	int			 g_num;

@@ -128,6 +128,7 @@ static EVP_MD_CTX	*an_mdctx;
 
 static int	an_conf(const struct mgw_conf *, void **, char **);
 static void	an_free(void *);
+static int	an_init_master(void *, struct event_base *, char **);
 static int	an_init_worker(void *, char **);
 static int	an_access(void *, struct mgw_request *);
 static void	an_cancel(void *, struct mgw_request *);
@@ -136,6 +137,7 @@ const struct mgw_plugin plugin_authn = {
 	.api = MGW_PLUGIN_API,
 	.name = "authn",
 	.conf = an_conf,
+	.init_master = an_init_master,
 	.init_worker = an_init_worker,
 	.access = an_access,
 	.fini = an_free,
@@ -424,6 +426,34 @@ an_conf(const struct mgw_conf *conf, void **state, char **cause)
 fail:
 	an_free(st);
 	return (MGW_ERROR);
+}
+
+/*
+ * Master, once the generation is accepted and before its workers fork:
+ * the mechanisms' background work (the jwt mechanism fetches its
+ * jwks_urls).  The first generation of this mgwd is the one whose
+ * workers must not start without keys.
+ */
+static int
+an_init_master(void *arg, struct event_base *base, char **cause)
+{
+	static int	 started;
+	struct an_state	*st = arg;
+	size_t		 i;
+	int		 initial = !started;
+
+	started = 1;
+	if (st == NULL)
+		return (MGW_OK);
+	for (i = 0; i < AN_MECH_MAX; i++) {
+		if (st->mechs[i].m == NULL ||
+		    st->mechs[i].m->am_init_master == NULL)
+			continue;
+		if (st->mechs[i].m->am_init_master(st->mechs[i].state, base,
+		    initial, cause) == -1)
+			return (MGW_ERROR);
+	}
+	return (MGW_OK);
 }
 
 static int
