@@ -47,6 +47,19 @@ static const struct ctl_token t_end[] = {
 	{ CTL_TOK_END, NULL, 0, NULL, NULL }
 };
 
+/*
+ * The commands the built-in plugins register (throttle.c, authn-ctl.c),
+ * as their usage lines read.  mgwd's own list wins whenever it answers,
+ * and adds external plugins' commands; this copy only lets mgwctl print
+ * a full usage and tell a typo from a plugin's command without a daemon.
+ */
+static const struct ctl_verb ctl_builtin_verbs[] = {
+	{ "throttle", "throttle show [prefix]" },
+	{ "throttle", "throttle reset key" },
+	{ "revoke", "revoke JTI|sha256:HASH [until]" },
+	{ "revocations", "revocations" }
+};
+
 static const struct ctl_token *ctl_parse_match(const struct ctl_token *,
 		    const char *, char **);
 static int	ctl_parse_first(const char *, const struct ctl_verb *, size_t,
@@ -177,10 +190,8 @@ ctl_parse(int argc, char **argv, const struct ctl_verb *verbs,
 		}
 		if (i == 0) {
 			if (ctl_parse_first(argv[0], verbs, nverbs, &t, &verb,
-			    cause) == -1) {
-				res->badcommand = 1;
+			    cause) == -1)
 				return (-1);
-			}
 			if (verb != NULL) {
 				res->msg = CTL_VERB;
 				res->command = verb;
@@ -214,6 +225,14 @@ ctl_parse(int argc, char **argv, const struct ctl_verb *verbs,
 		return (-1);
 	}
 	return (0);
+}
+
+/* The built-in plugins' commands, for when mgwd cannot list its own. */
+const struct ctl_verb *
+ctl_parse_builtin_verbs(size_t *n)
+{
+	*n = sizeof(ctl_builtin_verbs) / sizeof(ctl_builtin_verbs[0]);
+	return (ctl_builtin_verbs);
 }
 
 /* Is word exactly one of our own commands?  mgwctl only. */
@@ -272,8 +291,8 @@ ctl_parse_nested(const struct ctl_token *table)
 
 /*
  * Print one line per command, such as "\tstop [fast]" and
- * "\tlog verbose|brief", for usage(), then the plugins' verbs as mgwd
- * listed them (verbs NULL: mgwd could not be asked).  mgwctl only.
+ * "\tlog verbose|brief", for usage(), then the plugins' verbs.  mgwctl
+ * only.
  */
 void
 ctl_parse_commands(FILE *f, const struct ctl_verb *verbs, size_t nverbs)
@@ -306,11 +325,6 @@ ctl_parse_commands(FILE *f, const struct ctl_verb *verbs, size_t nverbs)
 		}
 		fprintf(f, "\n");
 	}
-	if (verbs == NULL) {
-		fprintf(f, "\tand the commands of mgwd's plugins (listed "
-		    "here while mgwd runs)\n");
-		return;
-	}
-	for (i = 0; i < nverbs; i++)
+	for (i = 0; verbs != NULL && i < nverbs; i++)
 		fprintf(f, "\t%s\n", verbs[i].cv_usage);
 }

@@ -34,8 +34,8 @@ struct ctl_token {
  * of its usage, so a name may repeat on consecutive entries.
  */
 struct ctl_verb {
-	char		*cv_name;
-	char		*cv_usage;
+	const char	*cv_name;
+	const char	*cv_usage;
 };
 
 struct ctl_parse_result {
@@ -47,7 +47,6 @@ struct ctl_parse_result {
 	/* CTL_VERB: the plugin checks the words after command. */
 	int		 vargc;
 	char		**vargv;
-	int		 badcommand;	/* the failure is the first word */
 };
 
 /* ctl-parse.c */
@@ -63,8 +62,13 @@ int	ctl_parse(int, char **, const struct ctl_verb *, size_t,
 /* Is word exactly one of mgwctl's own commands? */
 int	ctl_parse_core(const char *);
 /*
+ * The commands of mgwd's built-in plugins, for when mgwd cannot be asked
+ * for its list; *n entries.
+ */
+const struct ctl_verb *ctl_parse_builtin_verbs(size_t *);
+/*
  * Print the command list, one per line, indented by a tab: mgwctl's own,
- * then the plugins' (NULL: a note that mgwd lists them).
+ * then the plugins'.
  */
 void	ctl_parse_commands(FILE *, const struct ctl_verb *, size_t);
 

@@ -31,18 +31,26 @@ static int	mgwctl_ask(const char *, uint32_t, const void *, size_t,
 static void	mgwctl_verbs(const char *);
 static void	mgwctl_print_fail(const char *, const char *);
 
-/* The plugins' commands, as mgwd listed them; NULL: not known. */
-static struct ctl_verb	*verbs;
+/*
+ * The plugins' commands, as mgwd listed them, or the built-in plugins'
+ * when it could not be asked; NULL: not asked yet.
+ */
+static const struct ctl_verb *verbs;
 static size_t		 nverbs;
-static char		*verbs_why;	/* why they are not known */
 static const char	*mgwctl_path;	/* the control socket */
 
 static void
 usage(void)
 {
-	/* Quietly: a usage message names the plugins' commands if it can. */
-	if (verbs == NULL && verbs_why == NULL && mgwctl_path != NULL)
+	/*
+	 * Quietly: a usage message names the running mgwd's plugins'
+	 * commands if it can, else the built-in plugins' (a bad option
+	 * comes before the socket is known).
+	 */
+	if (verbs == NULL && mgwctl_path != NULL)
 		mgwctl_verbs(mgwctl_path);
+	else if (verbs == NULL)
+		verbs = ctl_parse_builtin_verbs(&nverbs);
 	fprintf(stderr, "usage: mgwctl [-s socket] command [argument ...]\n");
 	fprintf(stderr, "commands:\n");
 	ctl_parse_commands(stderr, verbs, nverbs);
@@ -129,25 +137,28 @@ mgwctl_ask(const char *path, uint32_t type, const void *payload, size_t len,
 
 /*
  * Ask mgwd for its plugins' commands ("name<TAB>usage" lines) into
- * verbs; when it cannot be asked, verbs stays NULL and verbs_why says
- * why.
+ * verbs.  When it cannot be asked, the built-in plugins' commands stand
+ * in, so that a plugin's command goes on to report the connection
+ * failure and a typo is still an unknown command.
  */
 static void
 mgwctl_verbs(const char *path)
 {
 	struct ctl_hdr	 hdr;
-	char		*answer, *line, *next, *tab;
+	struct ctl_verb	*v;
+	char		*answer, *line, *next, *tab, *why = NULL;
 
-	if (mgwctl_ask(path, CTL_VERBS, "", 0, &hdr, &answer,
-	    &verbs_why) == -1)
-		return;
-	if (hdr.type != CTL_OK) {
-		xasprintf(&verbs_why, "mgwd answered %s: %s",
-		    ctl_type_name(hdr.type), answer);
-		free(answer);
+	if (mgwctl_ask(path, CTL_VERBS, "", 0, &hdr, &answer, &why) == -1) {
+		free(why);
+		verbs = ctl_parse_builtin_verbs(&nverbs);
 		return;
 	}
-	verbs = xcalloc(1, sizeof(*verbs));
+	if (hdr.type != CTL_OK) {
+		free(answer);
+		verbs = ctl_parse_builtin_verbs(&nverbs);
+		return;
+	}
+	v = xcalloc(1, sizeof(*v));
 	for (line = answer; *line != '\0'; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
@@ -156,11 +167,12 @@ mgwctl_verbs(const char *path)
 		if ((tab = strchr(line, '\t')) == NULL)
 			continue;
 		*tab = '\0';
-		verbs = xreallocarray(verbs, nverbs + 1, sizeof(*verbs));
-		verbs[nverbs].cv_name = xstrdup(line);
-		verbs[nverbs].cv_usage = xstrdup(tab + 1);
+		v = xreallocarray(v, nverbs + 1, sizeof(*v));
+		v[nverbs].cv_name = xstrdup(line);
+		v[nverbs].cv_usage = xstrdup(tab + 1);
 		nverbs++;
 	}
+	verbs = v;
 	free(answer);
 }
 
@@ -224,9 +236,6 @@ main(int argc, char *argv[])
 		mgwctl_verbs(path);
 	if (ctl_parse(argc, argv, verbs, nverbs, &res, &cause) == -1) {
 		fprintf(stderr, "mgwctl: %s\n", cause);
-		if (res.badcommand && verbs == NULL && verbs_why != NULL)
-			fprintf(stderr, "mgwctl: cannot list the plugins' "
-			    "commands: %s\n", verbs_why);
 		free(cause);
 		usage();
 	}
