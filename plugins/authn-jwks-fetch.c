@@ -966,6 +966,30 @@ jwks_fetch_stop(struct jwks_set *set)
 }
 
 /*
+ * Worker, once after fork: close this process's copies of the sockets of
+ * the master's fetches in flight, so that a fetch the master ends (or a
+ * black hole it gives up on) does not stay open in every worker.  The
+ * structures stay as they are: they are the master's, and the worker
+ * never runs their events.
+ */
+void
+jwks_fetch_close_inherited(void)
+{
+	struct jwks_fetcher	*jf;
+	struct bufferevent	*bev;
+	evutil_socket_t		 fd;
+
+	for (jf = jwks_fetchers; jf != NULL; jf = jf->jf_next) {
+		/* Only a fetch in flight surely holds its socket still. */
+		if (!jf->jf_busy || jf->jf_conn == NULL ||
+		    (bev = evhttp_connection_get_bufferevent(jf->jf_conn)) ==
+		    NULL || (fd = bufferevent_getfd(bev)) == -1)
+			continue;
+		close(fd);
+	}
+}
+
+/*
  * Worker: find the slot of url in this generation's zone.  0, or -1 if
  * there is none (no zone, or the URL is not configured).
  */

@@ -462,6 +462,7 @@ an_init_worker(void *arg, char **cause)
 	struct an_state	*st = arg;
 	size_t		 i;
 
+	jwks_fetch_close_inherited();
 	if (st == NULL)
 		return (MGW_OK);
 	if (an_sha256 == NULL && (an_sha256 = EVP_MD_fetch(NULL, "SHA256",

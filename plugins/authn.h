@@ -166,7 +166,7 @@ struct jwks_slot;
 /* One distinct jwks_url and the settings of its first issuer. */
 struct jwks_url {
 	const char		*ju_url;
-	const char		*ju_ca;		/* jwks_ca; NULL: system store */
+	const char		*ju_ca;		/* NULL: the system store */
 	int			 ju_alg;	/* enum jwt_alg, pins keys */
 	uint64_t		 ju_refresh;	/* ms, without max-age */
 	uint64_t		 ju_timeout;	/* ms, one whole fetch */
@@ -190,6 +190,8 @@ int	jwks_fetch_conf(const struct jwks_set *, char **);
 void	jwks_fetch_start(struct jwks_set *, struct event_base *, int);
 /* Master, fini: drop set's fetchers; a no-op if never started here. */
 void	jwks_fetch_stop(struct jwks_set *);
+/* Worker, after fork: close the sockets of the master's fetches. */
+void	jwks_fetch_close_inherited(void);
 /* Worker: ref to url's slot in the zone; 0, or -1 if there is none. */
 int	jwks_fetch_find(struct jwks_ref *, const char *);
 /* Worker: the generation of the document, 0 while none. */
