@@ -97,8 +97,6 @@ ctl_parse_match(const struct ctl_token *table, const char *word,
 		return (found);
 	if (n > 1)
 		xasprintf(cause, "ambiguous argument: %s", word);
-	else if (table == t_main)
-		xasprintf(cause, "unknown command: %s", word);
 	else
 		xasprintf(cause, "unknown argument: %s", word);
 	return (NULL);
