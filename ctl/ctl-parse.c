@@ -2,6 +2,9 @@
  * ctl-parse.c: mgwctl's command words as token tables, one table per
  * position (relayctl parser.c style).  A new command is a new row and
  * perhaps a new table; the usage text is generated from the same rows.
+ * Plugins add commands of their own (throttle, revoke, ...): mgwd lists
+ * them, the first word is matched against those too, and the plugin
+ * checks the words after it.
  */
 #include "config.h"
 
@@ -16,11 +19,6 @@
 static const struct ctl_token t_main[];
 static const struct ctl_token t_stop[];
 static const struct ctl_token t_log[];
-static const struct ctl_token t_throttle[];
-static const struct ctl_token t_prefix[];
-static const struct ctl_token t_key[];
-static const struct ctl_token t_revoke[];
-static const struct ctl_token t_until[];
 static const struct ctl_token t_end[];
 
 static const struct ctl_token t_main[] = {
@@ -29,38 +27,6 @@ static const struct ctl_token t_main[] = {
 	{ CTL_TOK_KEYWORD, "status", CTL_STATUS, NULL, t_end },
 	{ CTL_TOK_KEYWORD, "stats", CTL_STATS, NULL, t_end },
 	{ CTL_TOK_KEYWORD, "log", 0, NULL, t_log },
-	{ CTL_TOK_KEYWORD, "throttle", 0, NULL, t_throttle },
-	{ CTL_TOK_KEYWORD, "revoke", CTL_REVOKE, NULL, t_revoke },
-	{ CTL_TOK_KEYWORD, "revocations", CTL_REVOKE_LIST, NULL, t_end },
-	{ CTL_TOK_END, NULL, 0, NULL, NULL }
-};
-
-/* mgwctl revoke JTI|sha256:HASH [until]; mgwctl.c builds the payload. */
-static const struct ctl_token t_revoke[] = {
-	{ CTL_TOK_ARG, "JTI|sha256:HASH", 0, NULL, t_until },
-	{ CTL_TOK_END, NULL, 0, NULL, NULL }
-};
-
-static const struct ctl_token t_until[] = {
-	{ CTL_TOK_NONE, NULL, 0, NULL, NULL },
-	{ CTL_TOK_ARG, "until", 0, NULL, t_end },
-	{ CTL_TOK_END, NULL, 0, NULL, NULL }
-};
-
-static const struct ctl_token t_throttle[] = {
-	{ CTL_TOK_KEYWORD, "show", CTL_THROTTLE_SHOW, NULL, t_prefix },
-	{ CTL_TOK_KEYWORD, "reset", CTL_THROTTLE_RESET, NULL, t_key },
-	{ CTL_TOK_END, NULL, 0, NULL, NULL }
-};
-
-static const struct ctl_token t_prefix[] = {
-	{ CTL_TOK_NONE, NULL, 0, NULL, NULL },
-	{ CTL_TOK_ARG, "prefix", 0, NULL, t_end },
-	{ CTL_TOK_END, NULL, 0, NULL, NULL }
-};
-
-static const struct ctl_token t_key[] = {
-	{ CTL_TOK_ARG, "key", 0, NULL, t_end },
 	{ CTL_TOK_END, NULL, 0, NULL, NULL }
 };
 
@@ -81,8 +47,23 @@ static const struct ctl_token t_end[] = {
 	{ CTL_TOK_END, NULL, 0, NULL, NULL }
 };
 
+/*
+ * The commands the built-in plugins register (throttle.c, authn-ctl.c),
+ * as their usage lines read.  mgwd's own list wins whenever it answers,
+ * and adds external plugins' commands; this copy only lets mgwctl print
+ * a full usage and tell a typo from a plugin's command without a daemon.
+ */
+static const struct ctl_verb ctl_builtin_verbs[] = {
+	{ "throttle", "throttle show [prefix]" },
+	{ "throttle", "throttle reset key" },
+	{ "revoke", "revoke JTI|sha256:HASH [until]" },
+	{ "revocations", "revocations" }
+};
+
 static const struct ctl_token *ctl_parse_match(const struct ctl_token *,
 		    const char *, char **);
+static int	ctl_parse_first(const char *, const struct ctl_verb *, size_t,
+		    const struct ctl_token **, const char **, char **);
 static int	ctl_parse_may_end(const struct ctl_token *);
 static int	ctl_parse_nested(const struct ctl_token *);
 static void	ctl_parse_words(FILE *, const struct ctl_token *);
@@ -116,8 +97,6 @@ ctl_parse_match(const struct ctl_token *table, const char *word,
 		return (found);
 	if (n > 1)
 		xasprintf(cause, "ambiguous argument: %s", word);
-	else if (table == t_main)
-		xasprintf(cause, "unknown command: %s", word);
 	else
 		xasprintf(cause, "unknown argument: %s", word);
 	return (NULL);
@@ -135,14 +114,69 @@ ctl_parse_may_end(const struct ctl_token *table)
 }
 
 /*
- * Match the command words in argv against the tables.  Returns 0 with
- * *res filled in, or -1 with a malloc'd *cause.  mgwctl only.
+ * The first word: exactly one of our commands or one of the plugins'
+ * verbs, else a unique prefix among both.  Sets *tok (ours) or *verb
+ * (the plugin's name); -1 with *cause if nothing or several fit.
+ */
+static int
+ctl_parse_first(const char *word, const struct ctl_verb *verbs,
+    size_t nverbs, const struct ctl_token **tok, const char **verb,
+    char **cause)
+{
+	const struct ctl_token	*t;
+	size_t			 len = strlen(word), i;
+	int			 n = 0;
+
+	*tok = NULL;
+	*verb = NULL;
+	for (t = t_main; t->t_type != CTL_TOK_END; t++) {
+		if (strcmp(t->t_keyword, word) == 0) {
+			*tok = t;
+			return (0);
+		}
+	}
+	for (i = 0; i < nverbs; i++) {
+		if (strcmp(verbs[i].cv_name, word) == 0) {
+			*verb = verbs[i].cv_name;
+			return (0);
+		}
+	}
+	for (t = t_main; len > 0 && t->t_type != CTL_TOK_END; t++) {
+		if (strncmp(t->t_keyword, word, len) == 0) {
+			*tok = t;
+			n++;
+		}
+	}
+	for (i = 0; len > 0 && i < nverbs; i++) {
+		/* Usage lines of one verb come in a row. */
+		if (i > 0 && strcmp(verbs[i].cv_name,
+		    verbs[i - 1].cv_name) == 0)
+			continue;
+		if (strncmp(verbs[i].cv_name, word, len) == 0) {
+			*verb = verbs[i].cv_name;
+			n++;
+		}
+	}
+	if (n == 1)
+		return (0);
+	if (n > 1)
+		xasprintf(cause, "ambiguous argument: %s", word);
+	else
+		xasprintf(cause, "unknown command: %s", word);
+	return (-1);
+}
+
+/*
+ * Match the command words in argv against the tables, the first one
+ * against the plugins' verbs too.  Returns 0 with *res filled in, or -1
+ * with a malloc'd *cause.  mgwctl only.
  */
 int
-ctl_parse(int argc, char **argv, struct ctl_parse_result *res, char **cause)
+ctl_parse(int argc, char **argv, const struct ctl_verb *verbs,
+    size_t nverbs, struct ctl_parse_result *res, char **cause)
 {
 	const struct ctl_token	*table = t_main, *t;
-	const char		*last = NULL;
+	const char		*last = NULL, *verb;
 	int			 i;
 
 	memset(res, 0, sizeof(*res));
@@ -152,7 +186,19 @@ ctl_parse(int argc, char **argv, struct ctl_parse_result *res, char **cause)
 			xasprintf(cause, "unexpected argument: %s", argv[i]);
 			return (-1);
 		}
-		if ((t = ctl_parse_match(table, argv[i], cause)) == NULL)
+		if (i == 0) {
+			if (ctl_parse_first(argv[0], verbs, nverbs, &t, &verb,
+			    cause) == -1)
+				return (-1);
+			if (verb != NULL) {
+				res->msg = CTL_VERB;
+				res->command = verb;
+				res->vargc = argc - 1;
+				res->vargv = argv + 1;
+				return (0);
+			}
+		} else if ((t = ctl_parse_match(table, argv[i], cause)) ==
+		    NULL)
 			return (-1);
 		if (table == t_main)
 			res->command = t->t_keyword;
@@ -176,6 +222,26 @@ ctl_parse(int argc, char **argv, struct ctl_parse_result *res, char **cause)
 		xasprintf(cause, "missing argument after %s", last);
 		return (-1);
 	}
+	return (0);
+}
+
+/* The built-in plugins' commands, for when mgwd cannot list its own. */
+const struct ctl_verb *
+ctl_parse_builtin_verbs(size_t *n)
+{
+	*n = sizeof(ctl_builtin_verbs) / sizeof(ctl_builtin_verbs[0]);
+	return (ctl_builtin_verbs);
+}
+
+/* Is word exactly one of our own commands?  mgwctl only. */
+int
+ctl_parse_core(const char *word)
+{
+	const struct ctl_token	*t;
+
+	for (t = t_main; t->t_type != CTL_TOK_END; t++)
+		if (strcmp(t->t_keyword, word) == 0)
+			return (1);
 	return (0);
 }
 
@@ -223,17 +289,19 @@ ctl_parse_nested(const struct ctl_token *table)
 
 /*
  * Print one line per command, such as "\tstop [fast]" and
- * "\tlog verbose|brief", for usage().  mgwctl only.
+ * "\tlog verbose|brief", for usage(), then the plugins' verbs.  mgwctl
+ * only.
  */
 void
-ctl_parse_commands(FILE *f)
+ctl_parse_commands(FILE *f, const struct ctl_verb *verbs, size_t nverbs)
 {
 	const struct ctl_token	*t, *s;
+	size_t			 i;
 	int			 optional;
 
 	for (t = t_main; t->t_type != CTL_TOK_END; t++) {
 		if (ctl_parse_nested(t->t_next)) {
-			/* "throttle show [prefix]", "throttle reset key" */
+			/* a keyword with words after it: a line each */
 			for (s = t->t_next; s->t_type != CTL_TOK_END; s++) {
 				if (s->t_type != CTL_TOK_KEYWORD)
 					continue;
@@ -247,7 +315,6 @@ ctl_parse_commands(FILE *f)
 			continue;
 		}
 		fprintf(f, "\t%s", t->t_keyword);
-		/* "revoke JTI|sha256:HASH [until]": free words in a row */
 		for (s = t->t_next; s != t_end; s = ctl_parse_argnext(s)) {
 			optional = ctl_parse_may_end(s);
 			fprintf(f, " %s", optional ? "[" : "");
@@ -256,4 +323,6 @@ ctl_parse_commands(FILE *f)
 		}
 		fprintf(f, "\n");
 	}
+	for (i = 0; verbs != NULL && i < nverbs; i++)
+		fprintf(f, "\t%s\n", verbs[i].cv_usage);
 }

@@ -29,22 +29,47 @@ struct ctl_token {
 
 #define CTL_ARGS_MAX	2	/* free words of one command */
 
+/*
+ * A plugin's command, as mgwd lists them (CTL_VERBS): one entry per line
+ * of its usage, so a name may repeat on consecutive entries.
+ */
+struct ctl_verb {
+	const char	*cv_name;
+	const char	*cv_usage;
+};
+
 struct ctl_parse_result {
 	uint32_t	 msg;		/* enum ctl_type to send */
 	const char	*payload;	/* "" for none; the first free word */
 	const char	*command;	/* first word, spelled out */
 	const char	*args[CTL_ARGS_MAX];	/* the free words, in order */
 	int		 nargs;
+	/* CTL_VERB: the plugin checks the words after command. */
+	int		 vargc;
+	char		**vargv;
 };
 
 /* ctl-parse.c */
 /*
- * Match argv[0..argc-1] against the command table.  Returns 0 and fills
+ * Match argv[0..argc-1] against the command table and, for the first
+ * word, against the plugins' verbs too (NULL, 0: none known): an exact
+ * word wins, otherwise a unique prefix among both.  Returns 0 and fills
  * *res, or -1 with *cause (unknown, ambiguous, missing or extra word),
  * which the caller prints and frees.
  */
-int	ctl_parse(int, char **, struct ctl_parse_result *, char **);
-/* Print the command list, one per line, indented by a tab. */
-void	ctl_parse_commands(FILE *);
+int	ctl_parse(int, char **, const struct ctl_verb *, size_t,
+	    struct ctl_parse_result *, char **);
+/* Is word exactly one of mgwctl's own commands? */
+int	ctl_parse_core(const char *);
+/*
+ * The commands of mgwd's built-in plugins, for when mgwd cannot be asked
+ * for its list; *n entries.
+ */
+const struct ctl_verb *ctl_parse_builtin_verbs(size_t *);
+/*
+ * Print the command list, one per line, indented by a tab: mgwctl's own,
+ * then the plugins'.
+ */
+void	ctl_parse_commands(FILE *, const struct ctl_verb *, size_t);
 
 #endif /* MGW_CTL_H */

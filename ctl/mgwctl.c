@@ -12,11 +12,9 @@
 #include <sys/un.h>
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lib.h"
@@ -27,23 +25,41 @@
 #define MGWCTL_TIMEOUT		60	/* seconds to wait for the answer */
 
 static void	usage(void) __attribute__((noreturn));
-static int	mgwctl_connect(const char *);
+static int	mgwctl_connect(const char *, char **);
+static int	mgwctl_ask(const char *, uint32_t, const void *, size_t,
+		    struct ctl_hdr *, char **, char **);
+static void	mgwctl_verbs(const char *);
 static void	mgwctl_print_fail(const char *, const char *);
-static int	mgwctl_until(const char *, long long *);
-static char	*mgwctl_revoke_payload(const struct ctl_parse_result *);
+
+/*
+ * The plugins' commands, as mgwd listed them, or the built-in plugins'
+ * when it could not be asked; NULL: not asked yet.
+ */
+static const struct ctl_verb *verbs;
+static size_t		 nverbs;
+static const char	*mgwctl_path;	/* the control socket */
 
 static void
 usage(void)
 {
+	/*
+	 * Quietly: a usage message names the running mgwd's plugins'
+	 * commands if it can, else the built-in plugins' (a bad option
+	 * comes before the socket is known).
+	 */
+	if (verbs == NULL && mgwctl_path != NULL)
+		mgwctl_verbs(mgwctl_path);
+	else if (verbs == NULL)
+		verbs = ctl_parse_builtin_verbs(&nverbs);
 	fprintf(stderr, "usage: mgwctl [-s socket] command [argument ...]\n");
 	fprintf(stderr, "commands:\n");
-	ctl_parse_commands(stderr);
+	ctl_parse_commands(stderr, verbs, nverbs);
 	exit(1);
 }
 
-/* Connect to path or exit with the reason; returns the socket. */
+/* Connect to path: the socket, or -1 with *why (malloc'd). */
 static int
-mgwctl_connect(const char *path)
+mgwctl_connect(const char *path, char **why)
 {
 	struct sockaddr_un	 sun;
 	struct timeval		 tv = { MGWCTL_TIMEOUT, 0 };
@@ -52,18 +68,19 @@ mgwctl_connect(const char *path)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "mgwctl: socket path too long: %s\n", path);
-		exit(1);
+		xasprintf(why, "socket path too long: %s", path);
+		return (-1);
 	}
 	memcpy(sun.sun_path, path, strlen(path));
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		fprintf(stderr, "mgwctl: socket: %s\n", strerror(errno));
-		exit(1);
+		xasprintf(why, "socket: %s", strerror(errno));
+		return (-1);
 	}
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		fprintf(stderr, "mgwctl: cannot connect to %s: %s "
-		    "(is mgwd running?)\n", path, strerror(errno));
-		exit(1);
+		xasprintf(why, "cannot connect to %s: %s (is mgwd running?)",
+		    path, strerror(errno));
+		close(fd);
+		return (-1);
 	}
 	/*
 	 * A reload answers only once the new workers are ready, so the wait
@@ -71,10 +88,92 @@ mgwctl_connect(const char *path)
 	 */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1) {
-		fprintf(stderr, "mgwctl: setsockopt: %s\n", strerror(errno));
-		exit(1);
+		xasprintf(why, "setsockopt: %s", strerror(errno));
+		close(fd);
+		return (-1);
 	}
 	return (fd);
+}
+
+/*
+ * One exchange on a connection of its own: HELLO, one message of type,
+ * and the one answer in *hdr and *answer (malloc'd).  0, or -1 with *why
+ * (malloc'd) saying what went wrong.
+ */
+static int
+mgwctl_ask(const char *path, uint32_t type, const void *payload, size_t len,
+    struct ctl_hdr *hdr, char **answer, char **why)
+{
+	char	 version[16];
+	int	 fd;
+
+	if ((fd = mgwctl_connect(path, why)) == -1)
+		return (-1);
+	snprintf(version, sizeof(version), "%d", CTL_PROTOCOL_VERSION);
+	if (ctl_msg_write(fd, CTL_HELLO, version, strlen(version)) == -1 ||
+	    ctl_msg_write(fd, type, payload, len) == -1) {
+		xasprintf(why, "write to %s: %s", path, strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	if (ctl_msg_read(fd, hdr, answer) == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			xasprintf(why, "no answer from mgwd within %d s",
+			    MGWCTL_TIMEOUT);
+		else if (errno == ECONNRESET)
+			xasprintf(why, "mgwd closed the connection without "
+			    "an answer");
+		else if (errno == EPROTO)
+			xasprintf(why, "malformed answer from mgwd");
+		else
+			xasprintf(why, "read from %s: %s", path,
+			    strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	close(fd);
+	return (0);
+}
+
+/*
+ * Ask mgwd for its plugins' commands ("name<TAB>usage" lines) into
+ * verbs.  When it cannot be asked, the built-in plugins' commands stand
+ * in, so that a plugin's command goes on to report the connection
+ * failure and a typo is still an unknown command.
+ */
+static void
+mgwctl_verbs(const char *path)
+{
+	struct ctl_hdr	 hdr;
+	struct ctl_verb	*v;
+	char		*answer, *line, *next, *tab, *why = NULL;
+
+	if (mgwctl_ask(path, CTL_VERBS, "", 0, &hdr, &answer, &why) == -1) {
+		free(why);
+		verbs = ctl_parse_builtin_verbs(&nverbs);
+		return;
+	}
+	if (hdr.type != CTL_OK) {
+		free(answer);
+		verbs = ctl_parse_builtin_verbs(&nverbs);
+		return;
+	}
+	v = xcalloc(1, sizeof(*v));
+	for (line = answer; *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		if ((tab = strchr(line, '\t')) == NULL)
+			continue;
+		*tab = '\0';
+		v = xreallocarray(v, nverbs + 1, sizeof(*v));
+		v[nverbs].cv_name = xstrdup(line);
+		v[nverbs].cv_usage = xstrdup(tab + 1);
+		nverbs++;
+	}
+	verbs = v;
+	free(answer);
 }
 
 /*
@@ -103,98 +202,16 @@ mgwctl_print_fail(const char *command, const char *cause)
 	fprintf(stderr, "%.*s\n", (int)len, cause);
 }
 
-/*
- * The until of mgwctl revoke as Unix seconds in *until: a duration from
- * now ("90m", "24h", "7d"), Unix seconds, or "YYYY-MM-DDTHH:MM:SSZ".
- * Whether it is in the past is for the master to say, by its clock.
- * 0, or -1 if s is none of those.
- */
-static int
-mgwctl_until(const char *s, long long *until)
-{
-	struct tm	 tm;
-	const char	*p;
-	char		*end;
-	long long	 n, mult;
-	time_t		 t;
-
-	if (*s < '0' || *s > '9')
-		return (-1);
-	errno = 0;
-	n = strtoll(s, &end, 10);
-	if (errno != 0)
-		return (-1);
-	if (*end == '\0') {
-		*until = n;
-		return (0);
-	}
-	if (end[1] == '\0') {
-		switch (*end) {
-		case 's':
-			mult = 1;
-			break;
-		case 'm':
-			mult = 60;
-			break;
-		case 'h':
-			mult = 3600;
-			break;
-		case 'd':
-			mult = 86400;
-			break;
-		case 'w':
-			mult = 7 * 86400;
-			break;
-		default:
-			return (-1);
-		}
-		if (n > (LLONG_MAX - (long long)time(NULL)) / mult)
-			return (-1);
-		*until = (long long)time(NULL) + n * mult;
-		return (0);
-	}
-	memset(&tm, 0, sizeof(tm));
-	if ((p = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL ||
-	    *p != '\0' || (t = timegm(&tm)) == (time_t)-1)
-		return (-1);
-	*until = (long long)t;
-	return (0);
-}
-
-/* "WHAT UNTIL" for CTL_REVOKE, or exit with usage on bad arguments. */
-static char *
-mgwctl_revoke_payload(const struct ctl_parse_result *res)
-{
-	const char	*what = res->args[0];
-	char		*payload;
-	long long	 until = 0;
-
-	if (what == NULL || *what == '\0' ||
-	    strpbrk(what, " \t\r\n") != NULL) {
-		fprintf(stderr, "mgwctl: revoke: want a jti without spaces "
-		    "or sha256:HASH\n");
-		usage();
-	}
-	if (res->nargs > 1 && mgwctl_until(res->args[1], &until) == -1) {
-		fprintf(stderr, "mgwctl: revoke: bad until \"%s\": want a "
-		    "duration (90m, 24h, 7d), Unix seconds or "
-		    "YYYY-MM-DDTHH:MM:SSZ\n", res->args[1]);
-		usage();
-	}
-	xasprintf(&payload, "%s %lld", what, until);
-	return (payload);
-}
-
 int
 main(int argc, char *argv[])
 {
 	struct ctl_parse_result	 res;
 	struct ctl_hdr		 hdr;
-	const char		*path = NULL, *env;
-	char			 version[16], *cause = NULL, *payload;
-	char			*revoke = NULL;
-	size_t			 len;
-	int			 ch, fd;
+	const char		*path = NULL, *env, *payload;
+	char			*cause = NULL, *answer, *why = NULL;
+	char			*words = NULL;
+	size_t			 len, n;
+	int			 ch, i;
 
 	while ((ch = getopt(argc, argv, "s:")) != -1) {
 		switch (ch) {
@@ -207,56 +224,55 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc == 0)
-		usage();
-	if (ctl_parse(argc, argv, &res, &cause) == -1) {
-		fprintf(stderr, "mgwctl: %s\n", cause);
-		free(cause);
-		usage();
-	}
-	if (res.msg == CTL_REVOKE)
-		res.payload = revoke = mgwctl_revoke_payload(&res);
 	if (path == NULL) {
 		env = getenv("MGWCTL_SOCKET");
 		path = (env != NULL && *env != '\0') ? env : MGWCTL_SOCKET;
 	}
+	mgwctl_path = path;
+	if (argc == 0)
+		usage();
+	/* Only a word that is not ours needs the plugins' commands. */
+	if (!ctl_parse_core(argv[0]))
+		mgwctl_verbs(path);
+	if (ctl_parse(argc, argv, verbs, nverbs, &res, &cause) == -1) {
+		fprintf(stderr, "mgwctl: %s\n", cause);
+		free(cause);
+		usage();
+	}
 
-	fd = mgwctl_connect(path);
-	snprintf(version, sizeof(version), "%d", CTL_PROTOCOL_VERSION);
-	if (ctl_msg_write(fd, CTL_HELLO, version, strlen(version)) == -1 ||
-	    ctl_msg_write(fd, res.msg, res.payload,
-	    strlen(res.payload)) == -1) {
-		fprintf(stderr, "mgwctl: write to %s: %s\n", path,
-		    strerror(errno));
+	payload = res.payload;
+	len = strlen(res.payload);
+	if (res.msg == CTL_VERB) {
+		/* The verb and its words, each ended by a NUL. */
+		len = strlen(res.command) + 1;
+		for (i = 0; i < res.vargc; i++)
+			len += strlen(res.vargv[i]) + 1;
+		words = xmalloc(len);
+		n = strlen(res.command) + 1;
+		memcpy(words, res.command, n);
+		for (i = 0; i < res.vargc; i++) {
+			memcpy(words + n, res.vargv[i],
+			    strlen(res.vargv[i]) + 1);
+			n += strlen(res.vargv[i]) + 1;
+		}
+		payload = words;
+	}
+	if (mgwctl_ask(path, res.msg, payload, len, &hdr, &answer,
+	    &why) == -1) {
+		fprintf(stderr, "mgwctl: %s\n", why);
 		exit(1);
 	}
-	if (ctl_msg_read(fd, &hdr, &payload) == -1) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			fprintf(stderr, "mgwctl: no answer from mgwd within "
-			    "%d s\n", MGWCTL_TIMEOUT);
-		else if (errno == ECONNRESET)
-			fprintf(stderr, "mgwctl: mgwd closed the connection "
-			    "without an answer\n");
-		else if (errno == EPROTO)
-			fprintf(stderr, "mgwctl: malformed answer from "
-			    "mgwd\n");
-		else
-			fprintf(stderr, "mgwctl: read from %s: %s\n", path,
-			    strerror(errno));
-		exit(1);
-	}
-	close(fd);
-	free(revoke);
+	free(words);
 
 	switch (hdr.type) {
 	case CTL_OK:
-		len = strlen(payload);
+		len = strlen(answer);
 		if (len > 0) {
-			fputs(payload, stdout);
-			if (payload[len - 1] != '\n')
+			fputs(answer, stdout);
+			if (answer[len - 1] != '\n')
 				fputc('\n', stdout);
 		}
-		free(payload);
+		free(answer);
 		if (fflush(stdout) == EOF || ferror(stdout)) {
 			fprintf(stderr, "mgwctl: stdout: %s\n",
 			    strerror(errno));
@@ -264,13 +280,13 @@ main(int argc, char *argv[])
 		}
 		exit(0);
 	case CTL_FAIL:
-		mgwctl_print_fail(res.command, payload);
-		free(payload);
+		mgwctl_print_fail(res.command, answer);
+		free(answer);
 		exit(1);
 	default:
 		fprintf(stderr, "mgwctl: unexpected answer from mgwd: %s\n",
 		    ctl_type_name(hdr.type));
-		free(payload);
+		free(answer);
 		exit(1);
 	}
 }

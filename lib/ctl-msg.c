@@ -196,14 +196,10 @@ ctl_type_name(uint32_t type)
 		return ("log-verbose");
 	case CTL_LOG_BRIEF:
 		return ("log-brief");
-	case CTL_THROTTLE_SHOW:
-		return ("throttle-show");
-	case CTL_THROTTLE_RESET:
-		return ("throttle-reset");
-	case CTL_REVOKE:
-		return ("revoke");
-	case CTL_REVOKE_LIST:
-		return ("revocations");
+	case CTL_VERB:
+		return ("verb");
+	case CTL_VERBS:
+		return ("verbs");
 	case CTL_OK:
 		return ("ok");
 	case CTL_FAIL:

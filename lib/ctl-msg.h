@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CTL_PROTOCOL_VERSION	1
+#define CTL_PROTOCOL_VERSION	2	/* 2: plugins' verbs */
 #define CTL_MSG_MAX		(1024 * 1024)	/* payload bytes */
 
 enum ctl_type {
@@ -22,10 +22,13 @@ enum ctl_type {
 	CTL_STATS,
 	CTL_LOG_VERBOSE,
 	CTL_LOG_BRIEF,
-	CTL_THROTTLE_SHOW,	/* payload: key prefix, may be empty */
-	CTL_THROTTLE_RESET,	/* payload: the key */
-	CTL_REVOKE,		/* payload: "what until", until Unix s */
-	CTL_REVOKE_LIST,
+	/*
+	 * A plugin's control verb (mgw/plugin.h struct mgw_ctl_verb).
+	 * Payload: the verb and its words, each ended by a NUL.
+	 */
+	CTL_VERB,
+	/* The plugins' verbs: CTL_OK with "name<TAB>usage" lines. */
+	CTL_VERBS,
 
 	CTL_OK = 200,		/* payload: text for the user */
 	CTL_FAIL,		/* payload: the cause */

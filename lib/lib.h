@@ -52,6 +52,20 @@ void		 pool_reset(struct pool *);	/* keep the first block */
 void		*pool_alloc(struct pool *, size_t);	/* NULL on OOM */
 char		*pool_strndup(struct pool *, const char *, size_t);
 
+/* buf.c: struct mgw_buf of mgw/plugin.h, and the core's side of it. */
+struct mgw_buf {
+	char	*b_data;	/* NUL-terminated; NULL while empty */
+	size_t	 b_len;		/* bytes, without the NUL */
+	size_t	 b_size;	/* bytes allocated */
+};
+void	 buf_init(struct mgw_buf *);
+void	 buf_free(struct mgw_buf *);
+const char *buf_text(const struct mgw_buf *);
+/* As declared in mgw/plugin.h: 0, or -1 on OOM. */
+int	 mgw_buf_add(struct mgw_buf *, const void *, size_t);
+int	 mgw_buf_printf(struct mgw_buf *, const char *, ...)
+	    __attribute__((__format__(__printf__, 2, 3)));
+
 /* util.c */
 /*
  * Parse "30s", "100ms", "2m", "1h", "1d" into milliseconds.  A bare number

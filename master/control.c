@@ -13,14 +13,11 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -30,7 +27,6 @@
 #include "lib.h"
 #include "ctl-msg.h"
 #include "master.h"
-#include "shm.h"
 
 #define CONTROL_CLIENTS_MAX	32
 #define CONTROL_BACKLOG		16
@@ -80,7 +76,8 @@ static void	control_dispatch(struct control_client *,
 		    const struct ctl_hdr *, const char *);
 static void	control_reply(struct control_client *, uint32_t,
 		    const char *);
-static void	control_revoke(struct control_client *, const char *);
+static void	control_verb(struct control_client *, const char *, size_t);
+static void	control_verbs(struct control_client *);
 
 /*
  * Decide what to do with something already at path.  A socket that
@@ -511,55 +508,55 @@ control_reply(struct control_client *cc, uint32_t type, const char *text)
 }
 
 /*
- * mgwctl revoke: payload is "WHAT UNTIL" (UNTIL in Unix seconds, 0 or
- * absent for ever; mgwctl turned durations and dates into that).  Replies
- * "revoked WHAT until ISO-TIME|forever", or the cause.  A revocation that
- * holds but could not be written to the file is a CTL_FAIL too, so that
- * scripts notice.
+ * A plugin's verb: the payload is the verb and its words, each ended by
+ * a NUL (so a word may hold spaces, or be empty).  The plugins of the
+ * generation in force run it; the answer is its text or its cause.
  */
 static void
-control_revoke(struct control_client *cc, const char *payload)
+control_verb(struct control_client *cc, const char *payload, size_t len)
 {
-	struct tm	 tm;
-	char		*what, *sp, *end, *cause = NULL, *text, when[32];
-	long long	 until = 0;
-	time_t		 t;
-	size_t		 i;
+	struct generation	*g = master_generation();
+	struct mgw_buf		 out;
+	char			**argv = NULL, *cause = NULL;
+	size_t			 i, start;
+	int			 argc = 0;
 
-	what = xstrdup(payload);
-	if ((sp = strchr(what, ' ')) != NULL) {
-		*sp++ = '\0';
-		errno = 0;
-		until = strtoll(sp, &end, 10);
-		if (*sp == '\0' || *end != '\0' || errno != 0) {
-			control_reply(cc, CTL_FAIL, "revoke: bad until");
-			free(what);
-			return;
-		}
-	}
-	if (revoke_add(what, (int64_t)until, master_revocation_file(),
-	    &cause) == -1) {
-		log_warnx("revoke: %s", cause);
-		control_reply(cc, CTL_FAIL, cause);
-		free(cause);
-		free(what);
+	if (len == 0 || payload[len - 1] != '\0') {
+		control_reply(cc, CTL_FAIL, "malformed command");
 		return;
 	}
-	/* The hash as stored and listed: lowercase. */
-	if (strncasecmp(what, "sha256:", 7) == 0)
-		for (i = 0; what[i] != '\0'; i++)
-			what[i] = (char)tolower((unsigned char)what[i]);
-	t = (time_t)until;
-	if (until == 0)
-		snprintf(when, sizeof(when), "forever");
-	else if (gmtime_r(&t, &tm) == NULL || strftime(when, sizeof(when),
-	    "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(when, sizeof(when), "%lld", until);
-	xasprintf(&text, "revoked %s until %s", what, when);
-	log_info("%s (mgwctl)", text);
-	control_reply(cc, CTL_OK, text);
-	free(text);
-	free(what);
+	for (i = 0, start = 0; i < len; i++) {
+		if (payload[i] != '\0')
+			continue;
+		argv = xreallocarray(argv, argc + 2, sizeof(*argv));
+		argv[argc++] = (char *)payload + start;
+		start = i + 1;
+	}
+	argv[argc] = NULL;
+	buf_init(&out);
+	if (g == NULL || plugin_host_verb(g->g_plugins, argc, argv, &out,
+	    &cause) == -1)
+		control_reply(cc, CTL_FAIL, cause != NULL ? cause :
+		    "no configuration in force");
+	else
+		control_reply(cc, CTL_OK, buf_text(&out));
+	buf_free(&out);
+	free(cause);
+	free(argv);
+}
+
+/* The plugins' verbs, "name<TAB>usage" per line, for mgwctl's usage. */
+static void
+control_verbs(struct control_client *cc)
+{
+	struct generation	*g = master_generation();
+	struct mgw_buf		 out;
+
+	buf_init(&out);
+	if (g != NULL)
+		plugin_host_verbs(g->g_plugins, &out);
+	control_reply(cc, CTL_OK, buf_text(&out));
+	buf_free(&out);
 }
 
 /* Act on one message of a client.  Never frees cc itself. */
@@ -570,7 +567,6 @@ control_dispatch(struct control_client *cc, const struct ctl_hdr *hdr,
 	struct control_client	*prev;
 	char			 version[16];
 	char			*cause = NULL, *text;
-	int			 rv;
 
 	log_debug("control: %s from pid %u", ctl_type_name(hdr->type),
 	    hdr->pid);
@@ -635,24 +631,11 @@ control_dispatch(struct control_client *cc, const struct ctl_hdr *hdr,
 			control_reply(cc, CTL_OK, text);
 		free(text);
 		break;
-	case CTL_THROTTLE_SHOW:
-	case CTL_THROTTLE_RESET:
-		text = NULL;
-		if (hdr->type == CTL_THROTTLE_SHOW)
-			rv = master_throttle_show(payload, &text);
-		else
-			rv = master_throttle_reset(payload, &text);
-		control_reply(cc, rv == 0 ? CTL_OK : CTL_FAIL,
-		    text != NULL ? text : "failed");
-		free(text);
+	case CTL_VERB:
+		control_verb(cc, payload, hdr->len);
 		break;
-	case CTL_REVOKE:
-		control_revoke(cc, payload);
-		break;
-	case CTL_REVOKE_LIST:
-		text = revoke_list();
-		control_reply(cc, CTL_OK, text);
-		free(text);
+	case CTL_VERBS:
+		control_verbs(cc);
 		break;
 	case CTL_LOG_VERBOSE:
 		master_set_verbose(1);

@@ -29,7 +29,6 @@
 #include "metrics.h"
 #include "shm.h"
 #include "worker.h"
-#include "throttle.h"
 #include <mgw/plugin.h>
 
 #define RELOAD_READY_MS		10000	/* new workers must be ready by then */
@@ -185,8 +184,6 @@ master_shm(struct mgw_conf *conf, char **cause)
 	if (metrics_conf(conf, cause) == -1)
 		return (-1);
 	if (tls_keys_init(cause) == -1)
-		return (-1);
-	if (jwks_fetch_conf(conf, cause) == -1)
 		return (-1);
 	if (shm_zone_add("general", conf->c_shm.size, 1, cause) == NULL)
 		return (-1);
@@ -347,7 +344,6 @@ master_worker_ready(struct worker *w)
 	metrics_reload_done();
 	generation_free(old);
 	master_ticket_timer(m.cur->g_conf);
-	jwks_fetch_start(master_base, m.cur->g_conf, 0);
 	log_info("reload: generation %d active with %d workers",
 	    m.cur->g_num, m.cur->g_conf->c_gateway.workers);
 	xasprintf(&msg, "reload: generation %d active with %d workers",
@@ -392,7 +388,8 @@ master_reload(char **cause)
 		generation_free(g);
 		return (-1);
 	}
-	if (master_shm(g->g_conf, cause) == -1) {
+	if (master_shm(g->g_conf, cause) == -1 ||
+	    plugin_host_init_master(g->g_plugins, master_base, cause) == -1) {
 		log_warnx("reload refused, generation %d keeps serving: %s",
 		    m.cur->g_num, *cause);
 		listener_abort(&m.ls, &m.nls);
@@ -696,27 +693,14 @@ master_stats(void)
 	return (metrics_status_text(m.cur->g_conf));
 }
 
-int
-master_throttle_show(const char *prefix, char **text)
+/*
+ * The generation in force, whose plugins answer mgwctl's verbs: a reload
+ * in flight is not it until its workers are ready.
+ */
+struct generation *
+master_generation(void)
 {
-	return (throttle_show(m.cur->g_conf, prefix, text));
-}
-
-const char *
-master_revocation_file(void)
-{
-	return (m.cur != NULL ? m.cur->g_conf->c_security.s_revocation_file :
-	    NULL);
-}
-
-int
-master_throttle_reset(const char *key, char **text)
-{
-	int	 rv;
-
-	if ((rv = throttle_reset(key, text)) == 0)
-		log_info("throttle: counter %s reset by mgwctl", key);
-	return (rv);
+	return (m.cur);
 }
 
 /* Stable "key: value" lines for mgwctl status. */
@@ -931,8 +915,13 @@ master_run(const char *file, int debug, int verbose)
 	m.nfails = conf->c_gateway.workers;
 	m.fails = xcalloc(m.nfails + 1, sizeof(int));
 	master_prepare_files(conf);
-	/* Keys from the first request: fetch before forking (bounded). */
-	jwks_fetch_start(master_base, conf, 1);
+	/* Plugins' master work, such as fetching keys, before forking. */
+	if (plugin_host_init_master(m.cur->g_plugins, master_base,
+	    &cause) == -1) {
+		control_fini();
+		unlink(conf->c_gateway.pid_file);
+		master_startup_fail(notify, cause);
+	}
 	master_spawn_gen(m.cur, &m.ls);
 	log_info("mgwd %s started: %d workers, %zu listeners, %zu APIs",
 	    MGW_VERSION, conf->c_gateway.workers, m.ls.n, conf->c_napis);
@@ -955,7 +944,6 @@ master_run(const char *file, int debug, int verbose)
 	event_free(m.stop_timer);
 	event_free(m.sample_timer);
 	event_free(m.ticket_timer);
-	jwks_fetch_stop();
 	generation_free(m.cur);
 	free(m.fails);
 	shm_zone_freeall();

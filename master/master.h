@@ -186,28 +186,6 @@ void	listener_commit(struct listeners *, struct listeners *);
 void	listener_abort(const struct listeners *, struct listeners *);
 void	listener_closeall(struct listeners *);
 
-/* jwks-fetch.c */
-/*
- * JWK sets of issuers with a jwks_url: fetched and refreshed by the master
- * (jwks_fetch_*), published in the "jwks" zone, read by workers through a
- * struct jwks_ref.
- */
-struct event_base;
-struct shm_zone;
-struct jwks_slot;
-struct jwks_ref {
-	struct shm_zone		*jr_zone;
-	struct jwks_slot	*jr_slot;
-};
-int	jwks_fetch_check(const struct conf_jwt_issuer *, char **);
-int	jwks_fetch_conf(const struct mgw_conf *, char **);
-void	jwks_fetch_start(struct event_base *, const struct mgw_conf *, int);
-void	jwks_fetch_stop(void);
-int	jwks_fetch_find(struct jwks_ref *, const char *);
-uint64_t jwks_fetch_generation(const struct jwks_ref *);
-int	jwks_fetch_copy(const struct jwks_ref *, char **, size_t *,
-	    uint64_t *);
-
 /* A generation: one loaded configuration and what was built from it. */
 struct generation {
 	int			 g_num;
@@ -215,6 +193,24 @@ struct generation {
 	struct router		*g_router;
 	struct plugin_set	*g_plugins;
 };
+
+/* plugin-verb.c */
+struct event_base;
+struct mgw_buf;
+/*
+ * Every plugin's init_master for a generation about to serve, before its
+ * workers fork.  Master only.  0, or -1 with *cause (refuse the config).
+ */
+int	plugin_host_init_master(struct plugin_set *, struct event_base *,
+	    char **);
+/*
+ * Run the plugin control verb argv[0] (argv[1..] its words) into out.
+ * Master only.  0, or -1 with *cause (unknown verb, or its failure).
+ */
+int	plugin_host_verb(struct plugin_set *, int, char **, struct mgw_buf *,
+	    char **);
+/* "name<TAB>usage" lines of every plugin's verbs, for mgwctl. */
+void	plugin_host_verbs(struct plugin_set *, struct mgw_buf *);
 
 /* master.c */
 /*
@@ -235,11 +231,8 @@ int	master_reload(char **);
 void	master_stop(int);			/* 1 graceful, 0 fast */
 char	*master_status(void);			/* malloc'd "key: value\n" lines */
 char	*master_stats(void);			/* malloc'd "key: value\n" lines */
-/* mgwctl throttle show|reset: 0 or -1, *text malloc'd either way. */
-int	master_throttle_show(const char *, char **);
-int	master_throttle_reset(const char *, char **);
-/* The active generation's security.revocation_file, or NULL. */
-const char *master_revocation_file(void);
+/* The generation in force (not a reload in flight).  Master only. */
+struct generation *master_generation(void);
 void	master_set_verbose(int);		/* master and workers */
 void	master_child_listeners(const struct listeners *);	/* after fork */
 

@@ -20,7 +20,7 @@
 #include <time.h>
 
 #include "lib.h"
-#include "master.h"
+#include "conf-t.h"
 #include <mgw/plugin.h>
 #include "jwt.h"
 #include "authn.h"
@@ -29,7 +29,7 @@
 
 /*
  * JWKS-URL: the keys of an issuer with a jwks_url, as one worker last
- * built them from the master's fetches (jwks-fetch.c).  Private memory,
+ * built them from the master's fetches (authn-jwks-fetch.c).  Private memory,
  * changed under a const issuer, hence kept apart.
  */
 struct aj_jwks {
@@ -52,9 +52,11 @@ struct aj_state {
 	struct aj_issuer	*iss;
 	size_t			 niss;
 	uint64_t		 epoch;	/* of every issuer's keys and policy */
+	struct jwks_set		 jwks;	/* distinct jwks_urls, fetched */
 };
 
 static int	aj_conf(const struct mgw_conf *, void **, char **);
+static int	aj_init_master(void *, struct event_base *, int, char **);
 static void	aj_free(void *);
 static const char *aj_credential(void *, struct mgw_request *, size_t *);
 static int	aj_verify(void *, struct mgw_request *, const char *, size_t,
@@ -66,6 +68,7 @@ static const char *aj_challenge(void *);
 const struct authn_mech authn_mech_jwt = {
 	.am_name = "jwt",
 	.am_conf = aj_conf,
+	.am_init_master = aj_init_master,
 	.am_free = aj_free,
 	.am_credential = aj_credential,
 	.am_verify = aj_verify,
@@ -75,13 +78,15 @@ const struct authn_mech authn_mech_jwt = {
 };
 
 /*
- * The keys of one issuer from its jwks_file or PEM keys.  0, or -1 with
- * *cause naming the config item and the file.
+ * The keys of one issuer from its jwks_file or PEM keys, or its jwks_url
+ * added to set.  0, or -1 with *cause naming the config item and the
+ * file.  The issuer's settings are read here only.
  */
 static int
 aj_issuer_load(struct aj_issuer *is, const struct conf_jwt_issuer *ji,
-    uint64_t *epoch, char **cause)
+    struct jwks_set *set, uint64_t *epoch, char **cause)
 {
+	struct jwks_url	*ju;
 	enum jwt_alg	 alg = JWT_ALG_NONE;
 	const char	*why;
 	char		*buf, *err = NULL;
@@ -107,13 +112,30 @@ aj_issuer_load(struct aj_issuer *is, const struct conf_jwt_issuer *ji,
 	    sizeof(is->pol.jp_allow_no_exp));
 	/*
 	 * JWKS-URL: an issuer with jwks_url gets its keys from the master's
-	 * fetches (jwks-fetch.c), not from here.
+	 * fetches (authn-jwks-fetch.c), not from here.  The first issuer
+	 * of a URL gives the fetch its settings.
 	 */
 	if (ji->ji_jwks_url != NULL) {
 		jwt_keyset_free(is->ks);
 		is->ks = NULL;
-		if (jwks_fetch_check(ji, cause) == -1)
+		if (jwks_fetch_check(ji->ji_jwks_url, ji->ji_jwks_ca,
+		    ji->ji_where, cause) == -1)
 			return (-1);
+		for (i = 0; i < set->jt_n; i++)
+			if (strcmp(set->jt_urls[i].ju_url,
+			    ji->ji_jwks_url) == 0)
+				break;
+		if (i == set->jt_n) {
+			set->jt_urls = xreallocarray(set->jt_urls,
+			    set->jt_n + 1, sizeof(*set->jt_urls));
+			ju = &set->jt_urls[set->jt_n++];
+			memset(ju, 0, sizeof(*ju));
+			ju->ju_url = ji->ji_jwks_url;
+			ju->ju_ca = ji->ji_jwks_ca;
+			ju->ju_alg = alg;
+			ju->ju_refresh = ji->ji_jwks_refresh;
+			ju->ju_timeout = ji->ji_jwks_timeout;
+		}
 		*epoch = authn_hash64(*epoch, ji->ji_jwks_url,
 		    strlen(ji->ji_jwks_url) + 1);
 		is->jw = xcalloc(1, sizeof(*is->jw));
@@ -167,6 +189,8 @@ aj_free(void *arg)
 
 	if (st == NULL)
 		return;
+	jwks_fetch_stop(&st->jwks);
+	free(st->jwks.jt_urls);
 	for (i = 0; i < st->niss; i++) {
 		jwt_keyset_free(st->iss[i].ks);
 		if (st->iss[i].jw != NULL) {
@@ -195,14 +219,33 @@ aj_conf(const struct mgw_conf *conf, void **state, char **cause)
 	for (i = 0; i < conf->c_security.s_njwt; i++) {
 		st->niss++;
 		if (aj_issuer_load(&st->iss[i], &conf->c_security.s_jwt[i],
-		    &st->epoch, cause) == -1)
+		    &st->jwks, &st->epoch, cause) == -1)
 			goto fail;
 	}
+	if (jwks_fetch_conf(&st->jwks, cause) == -1)
+		goto fail;
 	*state = st;
 	return (0);
 fail:
 	aj_free(st);
 	return (-1);
+}
+
+/*
+ * Master, once the generation is accepted and before its workers fork:
+ * start fetching the jwks_urls (authn-jwks-fetch.c); the first
+ * generation waits for its first fetches.  Fetch failures are logged,
+ * never refuse the configuration.
+ */
+static int
+aj_init_master(void *arg, struct event_base *base, int initial,
+    char **cause)
+{
+	struct aj_state	*st = arg;
+
+	(void)cause;
+	jwks_fetch_start(&st->jwks, base, initial);
+	return (0);
 }
 
 static const struct aj_issuer *

@@ -97,6 +97,7 @@ struct an_state {
 	const char		*claims_header;
 	uint64_t		 ttl;		/* ms */
 	uint64_t		 negative_ttl;	/* ms */
+	const char		*revocation_file;	/* NULL: none */
 };
 
 /* The cache's value: an identity without pointers. */
@@ -127,6 +128,7 @@ static EVP_MD_CTX	*an_mdctx;
 
 static int	an_conf(const struct mgw_conf *, void **, char **);
 static void	an_free(void *);
+static int	an_init_master(void *, struct event_base *, char **);
 static int	an_init_worker(void *, char **);
 static int	an_access(void *, struct mgw_request *);
 static void	an_cancel(void *, struct mgw_request *);
@@ -135,10 +137,12 @@ const struct mgw_plugin plugin_authn = {
 	.api = MGW_PLUGIN_API,
 	.name = "authn",
 	.conf = an_conf,
+	.init_master = an_init_master,
 	.init_worker = an_init_worker,
 	.access = an_access,
 	.fini = an_free,
 	.cancel = an_cancel,
+	.ctl_verbs = authn_ctl_verbs,
 };
 
 static int
@@ -273,6 +277,18 @@ an_free(void *arg)
 	free(st);
 }
 
+/*
+ * The revocation file of the generation whose state this is, where
+ * mgwctl revoke persists the list (authn-ctl.c).  Master only.
+ */
+const char *
+authn_revocation_file(const void *arg)
+{
+	const struct an_state	*st = arg;
+
+	return (st != NULL ? st->revocation_file : NULL);
+}
+
 /* Whether the configuration sets up mechanism i (keys, users, ...). */
 static int
 an_configured(const struct mgw_conf *conf, size_t i)
@@ -318,6 +334,7 @@ an_conf(const struct mgw_conf *conf, void **state, char **cause)
 	st->claims_header = conf->c_security.s_claims_header;
 	st->ttl = conf->c_security.s_token_cache.tc_ttl;
 	st->negative_ttl = conf->c_security.s_token_cache.tc_negative_ttl;
+	st->revocation_file = conf->c_security.s_revocation_file;
 	st->apis = xcalloc(conf->c_napis + 1, sizeof(*st->apis));
 	st->napis = conf->c_napis;
 	for (i = 0; i < conf->c_napis; i++) {
@@ -411,12 +428,41 @@ fail:
 	return (MGW_ERROR);
 }
 
+/*
+ * Master, once the generation is accepted and before its workers fork:
+ * the mechanisms' background work (the jwt mechanism fetches its
+ * jwks_urls).  The first generation of this mgwd is the one whose
+ * workers must not start without keys.
+ */
+static int
+an_init_master(void *arg, struct event_base *base, char **cause)
+{
+	static int	 started;
+	struct an_state	*st = arg;
+	size_t		 i;
+	int		 initial = !started;
+
+	started = 1;
+	if (st == NULL)
+		return (MGW_OK);
+	for (i = 0; i < AN_MECH_MAX; i++) {
+		if (st->mechs[i].m == NULL ||
+		    st->mechs[i].m->am_init_master == NULL)
+			continue;
+		if (st->mechs[i].m->am_init_master(st->mechs[i].state, base,
+		    initial, cause) == -1)
+			return (MGW_ERROR);
+	}
+	return (MGW_OK);
+}
+
 static int
 an_init_worker(void *arg, char **cause)
 {
 	struct an_state	*st = arg;
 	size_t		 i;
 
+	jwks_fetch_close_inherited();
 	if (st == NULL)
 		return (MGW_OK);
 	if (an_sha256 == NULL && (an_sha256 = EVP_MD_fetch(NULL, "SHA256",

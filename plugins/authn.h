@@ -16,12 +16,17 @@
 #ifndef MGW_AUTHN_H
 #define MGW_AUTHN_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
+
+#include <mgw/plugin.h>
 
 struct mgw_conf;
 struct mgw_request;
 struct conf_consumer;
+struct event_base;
 
 /* What a mechanism concluded about a credential. */
 enum authn_verdict {
@@ -91,6 +96,13 @@ struct authn_mech {
 	 */
 	int		(*am_conf)(const struct mgw_conf *, void **, char **);
 	void		(*am_free)(void *);
+	/*
+	 * Master, from the plugin's init_master, before the generation's
+	 * workers fork; initial for the first generation of this mgwd.
+	 * May be NULL.  0, or -1 with *cause, which refuses the config.
+	 */
+	int		(*am_init_master)(void *, struct event_base *, int,
+			    char **);
 	/* Worker, once after fork; may be NULL.  0 or -1 with *cause. */
 	int		(*am_init_worker)(void *, char **);
 	/*
@@ -135,6 +147,58 @@ extern const struct authn_mech authn_mech_jwt;
 extern const struct authn_mech authn_mech_apikey;
 extern const struct authn_mech authn_mech_basic;
 extern const struct authn_mech authn_mech_oauth2;
+
+/* authn.c */
+/* The security.revocation_file of the plugin's state, or NULL. */
+const char	*authn_revocation_file(const void *);
+
+/* authn-ctl.c: mgwctl revoke and revocations. */
+extern const struct mgw_ctl_verb authn_ctl_verbs[];
+
+/* authn-jwks-fetch.c */
+/*
+ * JWK sets of issuers with a jwks_url: fetched and refreshed by the
+ * master, published in the "jwks" zone, read by workers through a
+ * struct jwks_ref.
+ */
+struct shm_zone;
+struct jwks_slot;
+/* One distinct jwks_url and the settings of its first issuer. */
+struct jwks_url {
+	const char		*ju_url;
+	const char		*ju_ca;		/* NULL: the system store */
+	int			 ju_alg;	/* enum jwt_alg, pins keys */
+	uint64_t		 ju_refresh;	/* ms, without max-age */
+	uint64_t		 ju_timeout;	/* ms, one whole fetch */
+};
+/* A generation's URLs, owned by the jwt mechanism's state. */
+struct jwks_set {
+	struct jwks_url		*jt_urls;
+	size_t			 jt_n;
+	pid_t			 jt_pid;	/* started in it; 0: not */
+	struct jwks_set		*jt_next;	/* started sets */
+};
+struct jwks_ref {
+	struct shm_zone		*jr_zone;
+	struct jwks_slot	*jr_slot;
+};
+/* Check a jwks_url and jwks_ca; 0, or -1 with "where: ..." in *cause. */
+int	jwks_fetch_check(const char *, const char *, const char *, char **);
+/* Master, conf hook: declare the "jwks" zone for set.  0 or -1. */
+int	jwks_fetch_conf(const struct jwks_set *, char **);
+/* Master, init_master: fetch set's URLs (initial: first, before fork). */
+void	jwks_fetch_start(struct jwks_set *, struct event_base *, int);
+/* Master, fini: drop set's fetchers; a no-op if never started here. */
+void	jwks_fetch_stop(struct jwks_set *);
+/* Worker, after fork: close the sockets of the master's fetches. */
+void	jwks_fetch_close_inherited(void);
+/* Worker: ref to url's slot in the zone; 0, or -1 if there is none. */
+int	jwks_fetch_find(struct jwks_ref *, const char *);
+/* Worker: the generation of the document, 0 while none. */
+uint64_t jwks_fetch_generation(const struct jwks_ref *);
+/* Worker: a copy of the document and its generation; 0 or -1. */
+int	jwks_fetch_copy(const struct jwks_ref *, char **, size_t *,
+	    uint64_t *);
 
 /* authn-util.c: helpers shared by the mechanisms. */
 /* 64-bit FNV-1a, to build epochs; h is 0 or the previous value. */

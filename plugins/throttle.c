@@ -70,6 +70,7 @@ struct th_state {
 	int			 headers;
 	const char		*consumer_header;
 	uint64_t		 last_error_log;	/* ms */
+	const struct mgw_conf	*conf;		/* policy names, for show */
 };
 
 /* What the access phase decided, for the header filter. */
@@ -221,6 +222,7 @@ th_conf(const struct mgw_conf *conf, void **state, char **cause)
 		return (MGW_ERROR);
 	}
 	qsort(st->cons, st->ncons, sizeof(*st->cons), th_consumer_cmp);
+	st->conf = conf;
 	st->headers = conf->c_throttling.t_headers;
 	st->consumer_header = conf->c_throttling.t_consumer_header;
 	if (st->npols > 0) {
@@ -507,11 +509,10 @@ th_header_filter(void *state, struct mgw_request *r)
 
 struct th_show {
 	const struct mgw_conf	*conf;
-	char			*out;
-	size_t			 len;
-	size_t			 cap;
+	struct mgw_buf		*out;
 	size_t			 n;
 	size_t			 more;		/* past TH_SHOW_MAX */
+	int			 oom;
 };
 
 static const char *
@@ -536,14 +537,12 @@ static int
 th_show_cb(const struct throttle_info *ti, void *arg)
 {
 	struct th_show	*sh = arg;
-	char		*line;
-	int		 n;
 
 	if (sh->n >= TH_SHOW_MAX) {
 		sh->more++;
 		return (0);
 	}
-	n = xasprintf(&line, "%.*s policy=%s algorithm=%s limit=%llu "
+	if (mgw_buf_printf(sh->out, "%.*s policy=%s algorithm=%s limit=%llu "
 	    "count=%llu remaining=%llu reset_ms=%llu%s\n", (int)ti->ti_keylen,
 	    ti->ti_key, th_policy_name(sh->conf, ti->ti_policy),
 	    throttle_algo_name(ti->ti_algo),
@@ -551,81 +550,125 @@ th_show_cb(const struct throttle_info *ti, void *arg)
 	    (unsigned long long)ti->ti_count,
 	    (unsigned long long)ti->ti_remaining,
 	    (unsigned long long)ti->ti_reset,
-	    ti->ti_dry_hits > 0 ? " dry_run_hits" : "");
-	while (sh->len + n + 1 > sh->cap) {
-		sh->cap = sh->cap == 0 ? 4096 : sh->cap * 2;
-		sh->out = xreallocarray(sh->out, 1, sh->cap);
-	}
-	memcpy(sh->out + sh->len, line, n + 1);
-	sh->len += n;
-	free(line);
+	    ti->ti_dry_hits > 0 ? " dry_run_hits" : "") == -1)
+		sh->oom = 1;
 	sh->n++;
 	return (0);
 }
 
 /*
- * Master, for mgwctl throttle show: one line per live counter whose key
- * starts with prefix, then the table's totals.  0, or -1 with *out the
- * reason.
+ * mgwctl throttle show [prefix]: one line per live counter whose key
+ * starts with prefix, then the table's totals.  0, or -1 with *cause.
  */
-int
-throttle_show(const struct mgw_conf *conf, const char *prefix, char **out)
+static int
+th_show(const struct th_state *st, const char *prefix, struct mgw_buf *out,
+    char **cause)
 {
 	struct shm_zone		*z = shm_zone_find(TH_ZONE);
 	struct throttle_stats	 ts;
 	struct th_show		 sh;
-	char			*tmp;
 
 	if (z == NULL) {
-		*out = xstrdup("no throttling policy is in use");
+		*cause = xstrdup("no throttling policy is in use");
 		return (-1);
 	}
 	memset(&sh, 0, sizeof(sh));
-	sh.conf = conf;
-	sh.out = xstrdup("");
-	sh.cap = 1;
+	sh.conf = st->conf;
+	sh.out = out;
 	if (throttle_table_walk(z, prefix, strlen(prefix), throttle_now_ms(),
 	    th_show_cb, &sh) == -1 || throttle_table_stats(z, &ts) == -1) {
-		free(sh.out);
-		*out = xstrdup("the throttle table is not formatted");
+		*cause = xstrdup("the throttle table is not formatted");
 		return (-1);
 	}
-	if (sh.more > 0) {
-		xasprintf(&tmp, "%s(%zu more; give a key prefix)\n", sh.out,
-		    sh.more);
-		free(sh.out);
-		sh.out = tmp;
-	}
-	xasprintf(&tmp, "%sentries: %llu\nevictions: %llu\nno_room: %llu\n"
-	    "dry_run_hits: %llu\nrepairs: %llu\nreformats: %llu\n", sh.out,
-	    (unsigned long long)ts.ts_entries,
+	if (sh.more > 0 && mgw_buf_printf(out, "(%zu more; give a key "
+	    "prefix)\n", sh.more) == -1)
+		sh.oom = 1;
+	if (mgw_buf_printf(out, "entries: %llu\nevictions: %llu\n"
+	    "no_room: %llu\ndry_run_hits: %llu\nrepairs: %llu\n"
+	    "reformats: %llu\n", (unsigned long long)ts.ts_entries,
 	    (unsigned long long)ts.ts_evictions,
 	    (unsigned long long)ts.ts_nomem,
 	    (unsigned long long)ts.ts_dry_hits,
 	    (unsigned long long)ts.ts_recoveries,
-	    (unsigned long long)ts.ts_reformats);
-	free(sh.out);
-	*out = tmp;
+	    (unsigned long long)ts.ts_reformats) == -1 || sh.oom) {
+		*cause = xstrdup("out of memory");
+		return (-1);
+	}
 	return (0);
 }
 
-/* Master, for mgwctl throttle reset KEY.  0, or -1 with *out. */
-int
-throttle_reset(const char *key, char **out)
+/* mgwctl throttle reset KEY.  0, or -1 with *cause. */
+static int
+th_reset(const char *key, struct mgw_buf *out, char **cause)
 {
 	struct shm_zone	*z = shm_zone_find(TH_ZONE);
 
 	if (z == NULL) {
-		*out = xstrdup("no throttling policy is in use");
+		*cause = xstrdup("no throttling policy is in use");
 		return (-1);
 	}
 	if (*key == '\0' || throttle_table_reset(z, key, strlen(key)) == -1) {
-		xasprintf(out, "no counter with key '%s'", key);
+		xasprintf(cause, "no counter with key '%s'", key);
 		return (-1);
 	}
-	xasprintf(out, "reset %s", key);
+	log_info("throttle: counter %s reset by mgwctl", key);
+	(void)mgw_buf_printf(out, "reset %s", key);
 	return (0);
 }
+
+/*
+ * The control verb "throttle": show [prefix] or reset KEY, the
+ * subcommand by unique prefix as mgwctl matches its own words.  Master,
+ * in its loop; reads and writes the "throttle" zone under its lock.
+ */
+static int
+th_ctl_throttle(void *state, int argc, char **argv, struct mgw_buf *out,
+    char **cause)
+{
+	static const char *const sub[] = { "show", "reset" };
+	const struct th_state	*st = state;
+	size_t			 len, i;
+	int			 found = -1, n = 0;
+
+	if (argc < 1) {
+		xasprintf(cause, "missing argument after throttle");
+		return (-1);
+	}
+	len = strlen(argv[0]);
+	for (i = 0; i < 2; i++) {
+		if (strcmp(sub[i], argv[0]) == 0) {
+			found = (int)i;
+			n = 1;
+			break;
+		}
+		if (len > 0 && strncmp(sub[i], argv[0], len) == 0) {
+			found = (int)i;
+			n++;
+		}
+	}
+	if (n != 1) {
+		xasprintf(cause, "%s argument: %s", n > 1 ? "ambiguous" :
+		    "unknown", argv[0]);
+		return (-1);
+	}
+	if (argc > 2) {
+		xasprintf(cause, "unexpected argument: %s", argv[2]);
+		return (-1);
+	}
+	if (found == 0)
+		return (th_show(st, argc > 1 ? argv[1] : "", out, cause));
+	if (argc < 2) {
+		xasprintf(cause, "missing argument after reset");
+		return (-1);
+	}
+	return (th_reset(argv[1], out, cause));
+}
+
+static const struct mgw_ctl_verb th_ctl_verbs[] = {
+	{ "throttle", "throttle show [prefix]\nthrottle reset key",
+	    th_ctl_throttle },
+	{ NULL, NULL, NULL }
+};
 
 const struct mgw_plugin plugin_throttle = {
 	.api = MGW_PLUGIN_API,
@@ -634,4 +677,5 @@ const struct mgw_plugin plugin_throttle = {
 	.access = th_access,
 	.header_filter = th_header_filter,
 	.fini = th_free,
+	.ctl_verbs = th_ctl_verbs,
 };

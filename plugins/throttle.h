@@ -217,11 +217,6 @@ struct throttle_entry {
 	char			 te_key[THROTTLE_KEY_MAX];
 };
 
-/* throttle.c: the plugin; master side for mgwctl */
-struct mgw_conf;
-int		 throttle_show(const struct mgw_conf *, const char *, char **);
-int		 throttle_reset(const char *, char **);
-
 /* throttle-table.c */
 /* Milliseconds of CLOCK_REALTIME since the epoch.  Any process. */
 uint64_t	 throttle_now_ms(void);

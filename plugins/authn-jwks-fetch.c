@@ -1,6 +1,9 @@
 /*
- * jwks-fetch.c: JWK sets fetched from an issuer's jwks_url by the master
- * and handed to the workers through shared memory.
+ * authn-jwks-fetch.c: JWK sets fetched from an issuer's jwks_url by the
+ * master and handed to the workers through shared memory.  The "jwt"
+ * mechanism (authn-jwt.c) declares the zone from its conf hook, starts
+ * the fetchers from the authentication plugin's init_master hook and
+ * stops them from its fini; its workers read the zone.
  *
  * Workers never fetch: a worker answering requests must not wait on an
  * identity provider, and n workers refreshing the same document would
@@ -26,6 +29,11 @@
  * refetch), while a reload that changes them gets a fresh zone, seeded
  * from the old one for the URLs they share: a draining worker's slot
  * never changes meaning under it.
+ *
+ * Each generation brings its set of URLs (struct jwks_set).  A fetcher
+ * lives while some started set has its URL, so it keeps its timer across
+ * reloads; it takes its settings from the newest such set, so a reload
+ * that is abandoned gives the running generation its settings back.
  */
 #include "config.h"
 
@@ -55,7 +63,6 @@
 #include <openssl/x509v3.h>
 
 #include "lib.h"
-#include "master.h"
 #include "shm.h"
 #include "authn.h"
 #include "jwt.h"
@@ -113,10 +120,12 @@ struct jwks_fetcher {
 	uint64_t		 jf_backoff;	/* ms; 0: not failing */
 	int			 jf_have;	/* a document is published */
 	int			 jf_mark;
+	const struct jwks_set	*jf_set;	/* whose settings it has */
 	struct jwks_fetcher	*jf_next;
 };
 
 static struct jwks_fetcher	*jwks_fetchers;
+static struct jwks_set		*jwks_sets;	/* started, oldest first */
 static struct event_base	*jwks_base;	/* the master's, for timers */
 static int			 jwks_pending;	/* start-up fetches running */
 static struct event_base	*jwks_startbase;
@@ -129,13 +138,17 @@ static int	jwks_verify_cb(int, X509_STORE_CTX *);
 static struct jwks_slot *jwks_slot_at(struct shm_zone *, uint32_t);
 static struct jwks_slot *jwks_slot_find(struct shm_zone *, uint64_t);
 static void	jwks_zone_seed(struct shm_zone *, struct shm_zone *);
-static uint32_t	jwks_layout(const struct mgw_conf *, size_t *);
+static uint32_t	jwks_layout(const struct jwks_set *);
 static int64_t	jwks_now_ms(void);
 static int	jwks_publish(struct jwks_fetcher *, const char *, size_t);
 static void	jwks_fetcher_release(struct jwks_fetcher *);
 static void	jwks_fetcher_free(struct jwks_fetcher *);
 static int	jwks_fetcher_set(struct jwks_fetcher *,
-		    const struct conf_jwt_issuer *, char **);
+		    const struct jwks_url *, char **);
+static const struct jwks_url *jwks_set_url(const struct jwks_set *,
+		    const char *);
+static struct jwks_fetcher *jwks_fetcher_new(const struct jwks_url *,
+		    struct event_base *);
 static void	jwks_fetch_begin(struct jwks_fetcher *, struct event_base *);
 static void	jwks_fetch_done(struct jwks_fetcher *, const char *, size_t,
 		    long);
@@ -266,31 +279,31 @@ jwks_ctx_new(const char *ca, char **cause)
 }
 
 /*
- * Check an issuer's jwks_url and jwks_ca: a URL libevent can fetch and a
- * CA file OpenSSL can load.  Master and mgwd -n, at config load.  0, or
- * -1 with *cause as "file:line: path: jwks_url ...: reason".
+ * Check an issuer's jwks_url and jwks_ca (may be NULL): a URL libevent
+ * can fetch and a CA file OpenSSL can load.  Master and mgwd -n, at
+ * config load.  0, or -1 with *cause as "where: jwks_url ...: reason"
+ * (where is the issuer's file:line and path).
  */
 int
-jwks_fetch_check(const struct conf_jwt_issuer *ji, char **cause)
+jwks_fetch_check(const char *url, const char *ca, const char *where,
+    char **cause)
 {
 	SSL_CTX	*ctx;
 	char	*host, *path, *why, *err = NULL;
 	int	 port, https;
 
-	if (ji->ji_jwks_url == NULL)
+	if (url == NULL)
 		return (0);
-	if (jwks_url_parse(ji->ji_jwks_url, &host, &port, &path, &https,
-	    &why) == -1) {
-		xasprintf(cause, "%s: jwks_url '%s': %s", ji->ji_where,
-		    ji->ji_jwks_url, why);
+	if (jwks_url_parse(url, &host, &port, &path, &https, &why) == -1) {
+		xasprintf(cause, "%s: jwks_url '%s': %s", where, url, why);
 		return (-1);
 	}
 	free(host);
 	free(path);
-	if (!https || ji->ji_jwks_ca == NULL)
+	if (!https || ca == NULL)
 		return (0);
-	if ((ctx = jwks_ctx_new(ji->ji_jwks_ca, &err)) == NULL) {
-		xasprintf(cause, "%s: %s", ji->ji_where, err);
+	if ((ctx = jwks_ctx_new(ca, &err)) == NULL) {
+		xasprintf(cause, "%s: %s", where, err);
 		free(err);
 		return (-1);
 	}
@@ -348,70 +361,52 @@ jwks_zone_seed(struct shm_zone *nz, struct shm_zone *oz)
 
 /*
  * The zone's layout number: its version mixed with the distinct URLs in
- * the order of the configuration, which also counts them into *np.
+ * the order of the configuration.
  */
 static uint32_t
-jwks_layout(const struct mgw_conf *conf, size_t *np)
+jwks_layout(const struct jwks_set *set)
 {
-	const struct conf_security	*s = &conf->c_security;
-	uint64_t			 h;
-	size_t				 i, j;
+	uint64_t	 h;
+	size_t		 i;
 
 	h = authn_hash64(0, "jwks", 4);
 	h = authn_hash64(h, &(uint32_t){ JWKS_LAYOUT }, sizeof(uint32_t));
-	*np = 0;
-	for (i = 0; i < s->s_njwt; i++) {
-		if (s->s_jwt[i].ji_jwks_url == NULL)
-			continue;
-		for (j = 0; j < i; j++)
-			if (s->s_jwt[j].ji_jwks_url != NULL &&
-			    strcmp(s->s_jwt[j].ji_jwks_url,
-			    s->s_jwt[i].ji_jwks_url) == 0)
-				break;
-		if (j < i)
-			continue;
-		h = authn_hash64(h, s->s_jwt[i].ji_jwks_url,
-		    strlen(s->s_jwt[i].ji_jwks_url) + 1);
-		(*np)++;
-	}
+	for (i = 0; i < set->jt_n; i++)
+		h = authn_hash64(h, set->jt_urls[i].ju_url,
+		    strlen(set->jt_urls[i].ju_url) + 1);
 	return ((uint32_t)(h ^ (h >> 32)));
 }
 
 /*
  * Declare the "jwks" zone for the configuration being loaded: one slot of
- * 256 kB per distinct jwks_url, none when no issuer has one.  Master, in
- * the zone declaration round, before fork.  0, or -1 with *cause.
+ * 256 kB per distinct jwks_url of set, none when there is none.  Master,
+ * from the conf hook (the zone declaration round), before fork.  0, or
+ * -1 with *cause.
  */
 int
-jwks_fetch_conf(const struct mgw_conf *conf, char **cause)
+jwks_fetch_conf(const struct jwks_set *set, char **cause)
 {
-	const struct conf_security	*s = &conf->c_security;
-	struct shm_zone			*z, *old;
-	struct jwks_root		*root;
-	struct jwks_slot		*js;
-	uint64_t			 h;
-	uint32_t			 layout;
-	size_t				 i, n;
+	struct shm_zone		*z, *old;
+	struct jwks_root	*root;
+	struct jwks_slot	*js;
+	uint64_t		 h;
+	uint32_t		 layout;
+	size_t			 i;
 
-	for (i = 0; i < s->s_njwt; i++)
-		if (jwks_fetch_check(&s->s_jwt[i], cause) == -1)
-			return (-1);
-	layout = jwks_layout(conf, &n);
-	if (n == 0)
+	if (set->jt_n == 0)
 		return (0);
+	layout = jwks_layout(set);
 	old = shm_zone_find(JWKS_ZONE);
-	z = shm_zone_add(JWKS_ZONE, 4096 + JWKS_ROOT_SIZE + n * JWKS_SLOT_SIZE,
-	    layout, cause);
+	z = shm_zone_add(JWKS_ZONE, 4096 + JWKS_ROOT_SIZE +
+	    set->jt_n * JWKS_SLOT_SIZE, layout, cause);
 	if (z == NULL)
 		return (-1);
 	root = shm_zone_root(z);
 	if (z->z_reused || root->jz_nslots != 0)
 		return (0);
 	/* A fresh zone, zero-filled and not yet seen by any worker. */
-	for (i = 0; i < s->s_njwt; i++) {
-		if (s->s_jwt[i].ji_jwks_url == NULL)
-			continue;
-		h = jwks_hash(s->s_jwt[i].ji_jwks_url);
+	for (i = 0; i < set->jt_n; i++) {
+		h = jwks_hash(set->jt_urls[i].ju_url);
 		if (jwks_slot_find(z, h) != NULL)
 			continue;
 		js = jwks_slot_at(z, root->jz_nslots++);
@@ -503,29 +498,28 @@ jwks_fetcher_free(struct jwks_fetcher *jf)
 	free(jf);
 }
 
-/* Take an issuer's settings; a changed jwks_ca gets a new context. */
+/* Take a URL's settings; a changed jwks_ca gets a new context. */
 static int
-jwks_fetcher_set(struct jwks_fetcher *jf, const struct conf_jwt_issuer *ji,
+jwks_fetcher_set(struct jwks_fetcher *jf, const struct jwks_url *ju,
     char **cause)
 {
 	SSL_CTX	*ctx;
 
-	jf->jf_alg = ji->ji_algorithm != NULL ?
-	    jwt_alg_byname(ji->ji_algorithm) : JWT_ALG_NONE;
-	jf->jf_refresh = ji->ji_jwks_refresh;
-	jf->jf_timeout = ji->ji_jwks_timeout;
+	jf->jf_alg = ju->ju_alg;
+	jf->jf_refresh = ju->ju_refresh;
+	jf->jf_timeout = ju->ju_timeout;
 	if (!jf->jf_https)
 		return (0);
 	if (jf->jf_ctx != NULL && (jf->jf_ca == NULL ?
-	    ji->ji_jwks_ca == NULL : ji->ji_jwks_ca != NULL &&
-	    strcmp(jf->jf_ca, ji->ji_jwks_ca) == 0))
+	    ju->ju_ca == NULL : ju->ju_ca != NULL &&
+	    strcmp(jf->jf_ca, ju->ju_ca) == 0))
 		return (0);
-	if ((ctx = jwks_ctx_new(ji->ji_jwks_ca, cause)) == NULL)
+	if ((ctx = jwks_ctx_new(ju->ju_ca, cause)) == NULL)
 		return (-1);
 	SSL_CTX_free(jf->jf_ctx);
 	jf->jf_ctx = ctx;
 	free(jf->jf_ca);
-	jf->jf_ca = ji->ji_jwks_ca != NULL ? xstrdup(ji->ji_jwks_ca) : NULL;
+	jf->jf_ca = ju->ju_ca != NULL ? xstrdup(ju->ju_ca) : NULL;
 	return (0);
 }
 
@@ -795,86 +789,107 @@ jwks_timer_cb(evutil_socket_t fd, short ev, void *arg)
 	jwks_fetch_begin(arg, jwks_base);
 }
 
+/* set's entry for url, or NULL. */
+static const struct jwks_url *
+jwks_set_url(const struct jwks_set *set, const char *url)
+{
+	size_t	 i;
+
+	for (i = 0; i < set->jt_n; i++)
+		if (strcmp(set->jt_urls[i].ju_url, url) == 0)
+			return (&set->jt_urls[i]);
+	return (NULL);
+}
+
+/* A fetcher for ju, with its timer on base; NULL for a URL refused. */
+static struct jwks_fetcher *
+jwks_fetcher_new(const struct jwks_url *ju, struct event_base *base)
+{
+	struct jwks_fetcher	*jf;
+	struct shm_zone		*z;
+	struct jwks_slot	*js;
+	char			*cause = NULL, *why;
+
+	jf = xcalloc(1, sizeof(*jf));
+	jf->jf_url = xstrdup(ju->ju_url);
+	jf->jf_hash = jwks_hash(jf->jf_url);
+	if (jwks_url_parse(jf->jf_url, &jf->jf_host, &jf->jf_port,
+	    &jf->jf_path, &jf->jf_https, &why) == -1) {
+		/* jwks_fetch_check() refused such a URL already. */
+		log_warnx("jwks: %s: %s", jf->jf_url, why);
+		free(jf->jf_url);
+		free(jf);
+		return (NULL);
+	}
+	if (strchr(jf->jf_host, ':') != NULL)
+		xasprintf(&jf->jf_hosthdr, "[%s]:%d", jf->jf_host,
+		    jf->jf_port);
+	else
+		xasprintf(&jf->jf_hosthdr, "%s:%d", jf->jf_host,
+		    jf->jf_port);
+	if (jwks_fetcher_set(jf, ju, &cause) == -1) {
+		log_warnx("jwks: %s: %s", jf->jf_url, cause);
+		free(cause);
+	}
+	if ((jf->jf_timer = evtimer_new(base, jwks_timer_cb, jf)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
+	/* A zone seeded from the previous one has keys already. */
+	if ((z = shm_zone_find(JWKS_ZONE)) != NULL &&
+	    (js = jwks_slot_find(z, jf->jf_hash)) != NULL &&
+	    atomic_load(&js->js_gen) != 0)
+		jf->jf_have = 1;
+	return (jf);
+}
+
 /*
- * Make the fetchers match conf: one per distinct jwks_url, kept with
- * their timers across reloads, new ones fetched now.  Master only, on
- * base, after the initial start (initial = 1: the new URLs are fetched
- * synchronously first, each bounded by its jwks_timeout, so workers
- * forked next have keys from the first request) and after a committed
- * reload.  Failures are logged; they never stop the gateway.
+ * Start set, the URLs of a generation about to serve: fetchers of URLs
+ * an earlier set has are kept with their timers and take set's
+ * settings; new ones are fetched now.  Master only, on base, from the
+ * init_master hook before the generation's workers fork.  initial (the
+ * first generation of this mgwd): the new URLs are fetched synchronously
+ * first, each bounded by its jwks_timeout, so workers forked next have
+ * keys from the first request; later, they are fetched in the
+ * background.  Failures are logged; they never stop the gateway.
  */
 void
-jwks_fetch_start(struct event_base *base, const struct mgw_conf *conf,
-    int initial)
+jwks_fetch_start(struct jwks_set *set, struct event_base *base, int initial)
 {
-	const struct conf_security	*s = &conf->c_security;
-	const struct conf_jwt_issuer	*ji;
-	struct jwks_fetcher		*jf, **jfp;
-	struct shm_zone			*z;
-	struct jwks_slot		*js;
-	char				*cause = NULL, *why;
-	size_t				 i;
+	const struct jwks_url	*ju;
+	struct jwks_fetcher	*jf;
+	struct jwks_set		**sp;
+	char			*cause = NULL;
+	size_t			 i;
 
+	if (set->jt_pid != 0)
+		return;
+	set->jt_pid = getpid();
+	for (sp = &jwks_sets; *sp != NULL; sp = &(*sp)->jt_next)
+		;
+	*sp = set;
 	jwks_base = base;
 	for (jf = jwks_fetchers; jf != NULL; jf = jf->jf_next)
 		jf->jf_mark = 0;
-	for (i = 0; i < s->s_njwt; i++) {
-		ji = &s->s_jwt[i];
-		if (ji->ji_jwks_url == NULL)
-			continue;
+	for (i = 0; i < set->jt_n; i++) {
+		ju = &set->jt_urls[i];
 		for (jf = jwks_fetchers; jf != NULL; jf = jf->jf_next)
-			if (strcmp(jf->jf_url, ji->ji_jwks_url) == 0)
+			if (strcmp(jf->jf_url, ju->ju_url) == 0)
 				break;
 		if (jf != NULL) {
-			if (jf->jf_mark == 0 &&
-			    jwks_fetcher_set(jf, ji, &cause) == -1) {
+			if (jwks_fetcher_set(jf, ju, &cause) == -1) {
 				log_warnx("jwks: %s: %s", jf->jf_url, cause);
 				free(cause);
 				cause = NULL;
 			}
-			jf->jf_mark = jf->jf_mark == 0 ? 1 : jf->jf_mark;
+			jf->jf_set = set;
+			jf->jf_mark = 1;
 			continue;
 		}
-		jf = xcalloc(1, sizeof(*jf));
-		jf->jf_url = xstrdup(ji->ji_jwks_url);
-		jf->jf_hash = jwks_hash(jf->jf_url);
-		if (jwks_url_parse(jf->jf_url, &jf->jf_host, &jf->jf_port,
-		    &jf->jf_path, &jf->jf_https, &why) == -1) {
-			/* jwks_fetch_conf() refused such a URL already. */
-			log_warnx("jwks: %s: %s", jf->jf_url, why);
-			free(jf->jf_url);
-			free(jf);
+		if ((jf = jwks_fetcher_new(ju, base)) == NULL)
 			continue;
-		}
-		if (strchr(jf->jf_host, ':') != NULL)
-			xasprintf(&jf->jf_hosthdr, "[%s]:%d", jf->jf_host,
-			    jf->jf_port);
-		else
-			xasprintf(&jf->jf_hosthdr, "%s:%d", jf->jf_host,
-			    jf->jf_port);
-		if (jwks_fetcher_set(jf, ji, &cause) == -1) {
-			log_warnx("jwks: %s: %s", jf->jf_url, cause);
-			free(cause);
-			cause = NULL;
-		}
-		if ((jf->jf_timer = evtimer_new(base, jwks_timer_cb, jf)) ==
-		    NULL)
-			fatalx("%s: evtimer_new", __func__);
-		/* A zone seeded from the previous one has keys already. */
-		if ((z = shm_zone_find(JWKS_ZONE)) != NULL &&
-		    (js = jwks_slot_find(z, jf->jf_hash)) != NULL &&
-		    atomic_load(&js->js_gen) != 0)
-			jf->jf_have = 1;
+		jf->jf_set = set;
 		jf->jf_mark = 2;
 		jf->jf_next = jwks_fetchers;
 		jwks_fetchers = jf;
-	}
-	for (jfp = &jwks_fetchers; (jf = *jfp) != NULL; ) {
-		if (jf->jf_mark == 0) {
-			*jfp = jf->jf_next;
-			jwks_fetcher_free(jf);
-		} else
-			jfp = &jf->jf_next;
 	}
 
 	if (!initial) {
@@ -901,15 +916,76 @@ jwks_fetch_start(struct event_base *base, const struct mgw_conf *conf,
 	jwks_startbase = NULL;
 }
 
-/* Master, at exit: stop every fetch and free the fetchers. */
+/*
+ * Stop set, whose generation is released (retired after a reload,
+ * abandoned, or at exit): a fetcher no started set needs any more is
+ * freed, mid-fetch or not; one that had set's settings takes those of
+ * the newest set still started.  Master only; a no-op for a set never
+ * started in this process (mgwd -n, a worker's copy).
+ */
 void
-jwks_fetch_stop(void)
+jwks_fetch_stop(struct jwks_set *set)
+{
+	const struct jwks_url	*ju, *found;
+	struct jwks_fetcher	*jf, **jfp;
+	struct jwks_set		**sp, *s, *newest;
+	char			*cause = NULL;
+
+	if (set->jt_pid == 0 || set->jt_pid != getpid())
+		return;
+	for (sp = &jwks_sets; *sp != NULL && *sp != set; sp = &(*sp)->jt_next)
+		;
+	if (*sp == set)
+		*sp = set->jt_next;
+	set->jt_next = NULL;
+	set->jt_pid = 0;
+	for (jfp = &jwks_fetchers; (jf = *jfp) != NULL; ) {
+		found = NULL;
+		newest = NULL;
+		for (s = jwks_sets; s != NULL; s = s->jt_next) {
+			if ((ju = jwks_set_url(s, jf->jf_url)) != NULL) {
+				found = ju;
+				newest = s;
+			}
+		}
+		if (found == NULL) {
+			*jfp = jf->jf_next;
+			jwks_fetcher_free(jf);
+			continue;
+		}
+		if (jf->jf_set == set) {
+			if (jwks_fetcher_set(jf, found, &cause) == -1) {
+				log_warnx("jwks: %s: %s", jf->jf_url, cause);
+				free(cause);
+				cause = NULL;
+			}
+			jf->jf_set = newest;
+		}
+		jfp = &jf->jf_next;
+	}
+}
+
+/*
+ * Worker, once after fork: close this process's copies of the sockets of
+ * the master's fetches in flight, so that a fetch the master ends (or a
+ * black hole it gives up on) does not stay open in every worker.  The
+ * structures stay as they are: they are the master's, and the worker
+ * never runs their events.
+ */
+void
+jwks_fetch_close_inherited(void)
 {
 	struct jwks_fetcher	*jf;
+	struct bufferevent	*bev;
+	evutil_socket_t		 fd;
 
-	while ((jf = jwks_fetchers) != NULL) {
-		jwks_fetchers = jf->jf_next;
-		jwks_fetcher_free(jf);
+	for (jf = jwks_fetchers; jf != NULL; jf = jf->jf_next) {
+		/* Only a fetch in flight surely holds its socket still. */
+		if (!jf->jf_busy || jf->jf_conn == NULL ||
+		    (bev = evhttp_connection_get_bufferevent(jf->jf_conn)) ==
+		    NULL || (fd = bufferevent_getfd(bev)) == -1)
+			continue;
+		close(fd);
 	}
 }
 
