@@ -30,6 +30,7 @@
 #include "lib.h"
 #include "ctl-msg.h"
 #include "master.h"
+#include "authn.h"
 #include "shm.h"
 
 #define CONTROL_CLIENTS_MAX	32

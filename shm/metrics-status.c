@@ -36,6 +36,7 @@
 #include "conf-t.h"
 #include "metrics.h"
 #include "shm.h"
+#include "authn.h"
 
 #define STATUS_UNSET	UINT64_MAX	/* ss_requests: series not sampled */
 #define STATUS_TRIES	1000		/* seqlock read attempts */

@@ -37,6 +37,7 @@
 #include "conf-t.h"
 #include "metrics.h"
 #include "shm.h"
+#include "authn.h"
 #include "throttle.h"
 #include "worker.h"
 

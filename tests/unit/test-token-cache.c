@@ -31,6 +31,7 @@
 #include "lib.h"
 #include "conf-t.h"
 #include "shm.h"
+#include "authn.h"
 #include "tests.h"
 
 #define TEST_VALLEN	1200		/* about an authn_identity */

@@ -24,6 +24,7 @@
 #include <openssl/ssl.h>
 
 #include "lib.h"
+#include "master.h"
 #include "shm.h"
 
 #define TLS_KEYS_ZONE	"tls-keys"
