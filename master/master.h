@@ -177,6 +177,11 @@ struct plugin_set;
 struct plugin_set *plugin_conf_all(const struct mgw_conf *, char **);
 void	plugin_set_free(struct plugin_set *);
 int	plugin_init_worker(struct plugin_set *, char **);
+/*
+ * Make ps the generation whose metrics and status hooks the documents
+ * (status/) call: a worker after fork, the master before mgwctl stats.
+ */
+void	plugin_set_status(const struct plugin_set *);
 
 /* listener.c */
 /*

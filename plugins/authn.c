@@ -139,6 +139,8 @@ const struct mgw_plugin plugin_authn = {
 	.access = an_access,
 	.fini = an_free,
 	.cancel = an_cancel,
+	.metrics = authn_metrics,
+	.status = authn_status,
 };
 
 static int

@@ -146,6 +146,11 @@ uint64_t	authn_hash64(uint64_t, const void *, size_t);
 int		authn_read_file(const char *, size_t, char **, size_t *,
 		    const char **);
 
+/* authn-metrics.c: the metrics and status hooks */
+struct mgw_buf;
+void	authn_metrics(void *, struct mgw_buf *);
+void	authn_status(void *, struct mgw_buf *);
+
 /* authn-cache.c */
 /*
  * Verified credentials shared by all workers: fixed-size entries keyed by

@@ -370,6 +370,10 @@ void	upstream_client_drained(struct request *);
 void	upstream_drain_idle(void);
 size_t	upstream_pending(struct request *);
 
+/* metering.c */
+/* Count a finished request in the metrics zone; called at request end. */
+void	metrics_request(struct request *);
+
 /* plugins (plugin.c), worker side */
 int	plugin_run_post_read(struct request *);
 int	plugin_run_access(struct request *);
