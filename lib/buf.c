@@ -24,8 +24,12 @@ buf_grow(struct mgw_buf *b, size_t len)
 	size_t	 size;
 	char	*p;
 
-	if (len > SIZE_MAX - b->b_len - 1)
+	if (b->b_failed)
 		return (-1);
+	if (len > SIZE_MAX - b->b_len - 1) {
+		b->b_failed = 1;
+		return (-1);
+	}
 	if (b->b_len + len + 1 <= b->b_size)
 		return (0);
 	size = b->b_size == 0 ? BUF_MIN : b->b_size;
@@ -36,8 +40,10 @@ buf_grow(struct mgw_buf *b, size_t len)
 		}
 		size *= 2;
 	}
-	if ((p = realloc(b->b_data, size)) == NULL)
+	if ((p = realloc(b->b_data, size)) == NULL) {
+		b->b_failed = 1;
 		return (-1);
+	}
 	b->b_data = p;
 	b->b_size = size;
 	return (0);
@@ -97,7 +103,11 @@ mgw_buf_printf(struct mgw_buf *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0 || buf_grow(b, (size_t)n) == -1)
+	if (n < 0) {
+		b->b_failed = 1;
+		return (-1);
+	}
+	if (buf_grow(b, (size_t)n) == -1)
 		return (-1);
 	va_start(ap, fmt);
 	n = vsnprintf(b->b_data + b->b_len, b->b_size - b->b_len, fmt, ap);

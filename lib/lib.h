@@ -57,6 +57,8 @@ struct mgw_buf {
 	char	*b_data;	/* NUL-terminated; NULL while empty */
 	size_t	 b_len;		/* bytes, without the NUL */
 	size_t	 b_size;	/* bytes allocated */
+	int	 b_form;	/* status/: how mgw_status_add() writes */
+	int	 b_failed;	/* an append ran out of memory */
 };
 void	 buf_init(struct mgw_buf *);
 void	 buf_free(struct mgw_buf *);

@@ -332,7 +332,7 @@ struct conf_analytics {
 	uint64_t		 an_max_age;	/* ms, 0 = forever */
 };
 
-/* metrics: { ... }: Prometheus series, fixed at load (shm/metrics.c) */
+/* metrics: { ... }: Prometheus series, fixed at load (status/metrics.c) */
 struct conf_metrics {
 	int			 m_enabled;
 	uint32_t		 m_max_apis;	/* API series in the zone */

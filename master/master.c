@@ -690,6 +690,7 @@ char *
 master_stats(void)
 {
 	/* The same numbers as /status, from the same window. */
+	plugin_set_status(m.cur->g_plugins);
 	return (metrics_status_text(m.cur->g_conf));
 }
 

@@ -26,6 +26,22 @@ int	conf_cidr_match(const struct conf_cidr *, size_t,
 	    const struct sockaddr *);
 int	conf_worker_ids(const struct mgw_conf *, uid_t *, gid_t *);
 
+/* tls-keys.c */
+/*
+ * Session ticket keys shared by all workers.  tls_keys_init() declares
+ * the zone in every declaration round (master, before fork) and makes
+ * the first keys; tls_keys_rotate() makes a new current key, keeping the
+ * old one for decryption (master timer).  Both return 0 or -1 (*cause).
+ */
+int	tls_keys_init(char **);
+int	tls_keys_rotate(void);
+struct ssl_st;
+struct evp_cipher_ctx_st;
+struct evp_mac_ctx_st;
+/* OpenSSL's ticket key callback (SSL_CTX_set_tlsext_ticket_key_evp_cb). */
+int	tls_keys_ticket_cb(struct ssl_st *, unsigned char *, unsigned char *,
+	    struct evp_cipher_ctx_st *, struct evp_mac_ctx_st *, int);
+
 /* tls-conf.c */
 /*
  * Build the OpenSSL contexts of conf (listeners' certificates, https
@@ -161,6 +177,11 @@ struct plugin_set;
 struct plugin_set *plugin_conf_all(const struct mgw_conf *, char **);
 void	plugin_set_free(struct plugin_set *);
 int	plugin_init_worker(struct plugin_set *, char **);
+/*
+ * Make ps the generation whose metrics and status hooks the documents
+ * (status/) call: a worker after fork, the master before mgwctl stats.
+ */
+void	plugin_set_status(const struct plugin_set *);
 
 /* listener.c */
 /*

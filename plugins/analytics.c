@@ -121,6 +121,7 @@ static void	analytics_log(void *, struct mgw_request *);
 static void	analytics_reopen(void *);
 static void	analytics_fini(void *);
 static void	analytics_exit_worker(void *);
+static void	analytics_metrics(void *, struct mgw_buf *);
 
 static int	analytics_prepare_dir(const struct mgw_conf *, const char *,
 		    char **);
@@ -1311,6 +1312,30 @@ analytics_fini(void *state)
 	free(an);
 }
 
+/*
+ * The metrics hook: the events every worker handed to the metrics zone
+ * (analytics_report()).  Any process, no lock.
+ */
+static void
+analytics_metrics(void *arg, struct mgw_buf *out)
+{
+	struct metrics_global_sum	 g;
+
+	metrics_global_sum(&g);
+	mgw_metrics_family(out, "mgw_analytics_events_total", "counter",
+	    "Usage events written to analytics files.");
+	mgw_metrics_sample(out, "mgw_analytics_events_total", NULL,
+	    g.analytics_events);
+	mgw_metrics_family(out, "mgw_analytics_dropped_total", "counter",
+	    "Usage events lost (disk full or unwritable directory).");
+	mgw_metrics_sample(out, "mgw_analytics_dropped_total", NULL,
+	    g.analytics_dropped);
+	mgw_metrics_family(out, "mgw_analytics_write_errors_total",
+	    "counter", "Failed writes of analytics files.");
+	mgw_metrics_sample(out, "mgw_analytics_write_errors_total", NULL,
+	    g.analytics_errors);
+}
+
 const struct mgw_plugin plugin_analytics = {
 	.api = MGW_PLUGIN_API,
 	.name = "analytics",
@@ -1320,4 +1345,5 @@ const struct mgw_plugin plugin_analytics = {
 	.reopen = analytics_reopen,
 	.fini = analytics_fini,
 	.exit_worker = analytics_exit_worker,
+	.metrics = analytics_metrics,
 };

@@ -143,6 +143,8 @@ const struct mgw_plugin plugin_authn = {
 	.fini = an_free,
 	.cancel = an_cancel,
 	.ctl_verbs = authn_ctl_verbs,
+	.metrics = authn_metrics,
+	.status = authn_status,
 };
 
 static int

@@ -8,7 +8,7 @@
  * 401 missing_credentials with every listed mechanism's challenge.
  *
  * The dispatcher owns what is common: the token cache and the revocation
- * list in shared memory (shm/token-cache.c, shm/revoke.c), scopes,
+ * list in shared memory (authn-cache.c, authn-revoke.c), scopes,
  * consumers and subscriptions, what goes upstream, and the error
  * responses.  A mechanism only finds its credential and says who it
  * belongs to.
@@ -209,5 +209,75 @@ uint64_t	authn_hash64(uint64_t, const void *, size_t);
  */
 int		authn_read_file(const char *, size_t, char **, size_t *,
 		    const char **);
+
+/* authn-metrics.c: the metrics and status hooks */
+struct mgw_buf;
+void	authn_metrics(void *, struct mgw_buf *);
+void	authn_status(void *, struct mgw_buf *);
+
+/* authn-cache.c */
+/*
+ * Verified credentials shared by all workers: fixed-size entries keyed by
+ * the SHA-256 of the credential, each with the epoch of what its
+ * mechanism trusted when it was verified and a deadline.  Bounded: a full
+ * set evicts its oldest entry.  The zone keeps its contents across a
+ * reload when its size is unchanged.
+ */
+#define TOKEN_CACHE_KEYLEN	32
+struct conf_token_cache;
+struct token_cache_stats {
+	uint64_t	tcs_capacity;	/* entries the zone holds */
+	uint64_t	tcs_entries;	/* live now */
+	uint64_t	tcs_hits;
+	uint64_t	tcs_misses;
+	uint64_t	tcs_evictions;	/* live entries pushed out */
+};
+/*
+ * Master, at config load: declare the zone for entries of vallen bytes.
+ * tc_size 0 declares nothing and disables the cache.  0 or -1 (*cause).
+ */
+int	token_cache_init(const struct conf_token_cache *, size_t, char **);
+/*
+ * Worker: copy the value for key into val if an entry exists with this
+ * epoch and a deadline after now (ms, wall clock).  1 hit, 0 miss (also
+ * when the cache is disabled).  Counts the hit or miss.
+ */
+int	token_cache_get(const uint8_t *, uint64_t, uint64_t, void *, size_t);
+/* Worker: store or replace key's value until expires (ms, wall clock). */
+void	token_cache_put(const uint8_t *, uint64_t, uint64_t, const void *,
+	    size_t);
+/* Any process: the counters; all zero when disabled. */
+void	token_cache_stats(struct token_cache_stats *);
+
+/* authn-revoke.c */
+/*
+ * Revoked tokens, by jti or by the SHA-256 of the token, each until a
+ * time (Unix seconds; 0: for ever).  Kept in a zone across reloads and
+ * persisted to security.revocation_file, so a restart keeps them.
+ */
+struct conf_security;
+/*
+ * Master, at config load: declare the zone; a new zone is filled from the
+ * file.  A file that cannot be parsed refuses the config (file:line).
+ * 0 or -1 (*cause).
+ */
+int	revoke_init(const struct conf_security *, char **);
+/*
+ * Master (mgwctl revoke): what is "sha256:" and 64 hex digits (a token
+ * hash) or a jti; until in Unix seconds, 0 for ever.  Adds or extends,
+ * then rewrites file (the running configuration's revocation_file; NULL:
+ * none).  0, or -1 with *cause (list full, file).
+ */
+int	revoke_add(const char *, int64_t, const char *, char **);
+/*
+ * Worker: 1 if the token whose SHA-256 is hash (may be NULL), or whose
+ * jti is jti (may be NULL or ""), is revoked now (Unix seconds).  Cheap
+ * when the list is empty.
+ */
+int	revoke_check(const uint8_t *, const char *, int64_t);
+/* Master: the list as text lines "what until", for mgwctl; malloc'd. */
+char	*revoke_list(void);
+/* Any process: entries revoked now (approximate), for metrics. */
+uint64_t revoke_count(void);
 
 #endif /* MGW_AUTHN_H */

@@ -20,6 +20,7 @@
 #include "master.h"
 #include "worker.h"
 #include <mgw/plugin.h>
+#include "status.h"
 
 extern const struct mgw_plugin *const plugin_builtin[];
 
@@ -83,6 +84,26 @@ plugin_set_free(struct plugin_set *ps)
 			ps->ps_inst[i].pi_plugin->fini(ps->ps_inst[i].pi_state);
 	free(ps->ps_inst);
 	free(ps);
+}
+
+/*
+ * Hand ps's plugins and states, in order, to the status documents.  A
+ * worker after fork, the master before it renders; dies on OOM (both
+ * are startup or master paths).
+ */
+void
+plugin_set_status(const struct plugin_set *ps)
+{
+	struct status_plugin	*sp;
+	size_t			 i;
+
+	sp = xreallocarray(NULL, ps->ps_n + 1, sizeof(*sp));
+	for (i = 0; i < ps->ps_n; i++) {
+		sp[i].sp_plugin = ps->ps_inst[i].pi_plugin;
+		sp[i].sp_state = ps->ps_inst[i].pi_state;
+	}
+	status_plugins_set(sp, ps->ps_n);
+	free(sp);
 }
 
 /* Worker start: init_worker hooks.  0, or -1 with *cause. */

@@ -670,6 +670,26 @@ static const struct mgw_ctl_verb th_ctl_verbs[] = {
 	{ NULL, NULL, NULL }
 };
 
+/*
+ * The metrics hook: the table's evictions, when there is a throttle
+ * zone.  Any process; takes the zone lock briefly for the count.
+ */
+static void
+th_metrics(void *arg, struct mgw_buf *out)
+{
+	struct throttle_stats	 ts;
+	struct shm_zone		*z;
+
+	if ((z = shm_zone_find(TH_ZONE)) == NULL ||
+	    throttle_table_stats(z, &ts) != 0)
+		return;
+	mgw_metrics_family(out, "mgw_throttle_evictions_total", "counter",
+	    "Throttle keys evicted, least recently used first, to make "
+	    "room.");
+	mgw_metrics_sample(out, "mgw_throttle_evictions_total", NULL,
+	    ts.ts_evictions);
+}
+
 const struct mgw_plugin plugin_throttle = {
 	.api = MGW_PLUGIN_API,
 	.name = "throttle",
@@ -678,4 +698,5 @@ const struct mgw_plugin plugin_throttle = {
 	.header_filter = th_header_filter,
 	.fini = th_free,
 	.ctl_verbs = th_ctl_verbs,
+	.metrics = th_metrics,
 };

@@ -84,20 +84,4 @@ struct stats_totals {
 	uint64_t		 tls_failures;
 };
 
-/*
- * Session ticket keys in the "tls-keys" zone, under its lock: the master
- * writes them (start, rotation), workers read them in the handshake.
- * [0] encrypts new tickets, [0] and [1] decrypt.  A zeroed key name is a
- * key not made yet and never matches.
- */
-struct tls_ticket_key {
-	uint8_t			 tk_name[16];
-	uint8_t			 tk_aes[32];	/* AES-256-CBC */
-	uint8_t			 tk_hmac[32];	/* HMAC-SHA256 */
-};
-struct tls_keys {
-	struct tls_ticket_key	 tk_key[2];
-	uint64_t		 tk_rotations;
-};
-
 #endif /* MGW_SHM_T_H */

@@ -134,6 +134,7 @@ worker_main(const struct mgw_conf *conf, const struct router *router,
 	/* Plugins open their files while we may still read them as root. */
 	if (plugin_init_worker(plugins, &cause) == -1)
 		fatalx("%s", cause);
+	plugin_set_status(plugins);
 	worker_drop_privileges(conf);
 	if (upstream_init() == -1)
 		fatalx("upstream_init: out of memory");

@@ -416,4 +416,8 @@ void	request_finalize(struct request *, int);
 void	phase_reopen(void);
 void	phase_exit(void);
 
+/* metering.c */
+/* Count a finished request in the metrics zone; called at request end. */
+void	metrics_request(struct request *);
+
 #endif /* MGW_WORKER_H */

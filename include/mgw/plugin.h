@@ -248,12 +248,20 @@ int		 mgw_buf_printf(struct mgw_buf *, const char *, ...)
  * or "gauge"), then one sample per call; labels is the text between the
  * braces ("api=\"x\"", values escaped by the caller) or NULL.
  */
-int		 mgw_metrics_family(struct mgw_buf *, const char *,
-		    const char *, const char *);
-int		 mgw_metrics_sample(struct mgw_buf *, const char *,
-		    const char *, uint64_t);
+int		 mgw_metrics_family(struct mgw_buf *, const char *name,
+		    const char *type, const char *help);
+int		 mgw_metrics_sample(struct mgw_buf *, const char *name,
+		    const char *labels, uint64_t);
 /* A status field: key (a JSON name) and an unsigned value. */
 int		 mgw_status_add(struct mgw_buf *, const char *, uint64_t);
+/* A status field whose value is a ratio (0 to 1), shown with 4 decimals. */
+int		 mgw_status_add_ratio(struct mgw_buf *, const char *, double);
+/*
+ * Non-zero when out is the text of mgwctl stats, which stays short: a
+ * plugin leaves out the fields of a feature that is off there, while
+ * /status always has every field.
+ */
+int		 mgw_status_terse(const struct mgw_buf *);
 
 /*
  * Accessors the core exports to plugins.  Strings are not NUL-terminated

@@ -1,5 +1,5 @@
 /*
- * test-status.c: the status page's window (shm/metrics-status.c):
+ * test-status.c: the status page's window (status/metrics-status.c):
  * percentiles from histogram bucket deltas, rates over the ring, the
  * seqlock under a writer in another process, and the JSON and text
  * documents.

@@ -1,6 +1,6 @@
 /*
- * test-token-cache.c: the shared token cache (shm/token-cache.c) and the
- * revocation list (shm/revoke.c).
+ * test-token-cache.c: the shared token cache (plugins/authn-cache.c) and the
+ * revocation list (plugins/authn-revoke.c).
  *
  * Time is passed in explicitly where the contract takes it (a get's now,
  * a check's now), so expiry is tested at its very millisecond without
@@ -31,6 +31,7 @@
 #include "lib.h"
 #include "conf-t.h"
 #include "shm.h"
+#include "authn.h"
 #include "tests.h"
 
 #define TEST_VALLEN	1200		/* about an authn_identity */

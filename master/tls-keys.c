@@ -24,11 +24,28 @@
 #include <openssl/ssl.h>
 
 #include "lib.h"
+#include "master.h"
 #include "shm.h"
 
 #define TLS_KEYS_ZONE	"tls-keys"
 #define TLS_KEYS_LAYOUT	1	/* bump when struct tls_keys changes */
 #define TLS_KEYS_SIZE	4096	/* bytes: header and keys */
+
+/*
+ * Session ticket keys in the "tls-keys" zone, under its lock: the master
+ * writes them (start, rotation), workers read them in the handshake.
+ * [0] encrypts new tickets, [0] and [1] decrypt.  A zeroed key name is a
+ * key not made yet and never matches.
+ */
+struct tls_ticket_key {
+	uint8_t			 tk_name[16];
+	uint8_t			 tk_aes[32];	/* AES-256-CBC */
+	uint8_t			 tk_hmac[32];	/* HMAC-SHA256 */
+};
+struct tls_keys {
+	struct tls_ticket_key	 tk_key[2];
+	uint64_t		 tk_rotations;
+};
 
 static int	tls_keys_make(struct tls_ticket_key *);
 

@@ -37,8 +37,7 @@
 #include "conf-t.h"
 #include "metrics.h"
 #include "shm.h"
-#include "throttle.h"
-#include "worker.h"
+#include "status.h"
 
 #define METRICS_ALIGN(x)						\
 	(((x) + SHM_CACHELINE - 1) & ~((size_t)SHM_CACHELINE - 1))
@@ -143,7 +142,7 @@ static void	 metrics_render_ep_set(FILE *, const struct conf_endpoints *,
 static int	 metrics_render_eps(FILE *, const struct mgw_conf *,
 		    uint32_t);
 static void	 metrics_render_zones(FILE *);
-static void	 metrics_render_authn(FILE *);
+static int	 metrics_render_plugins(FILE *);
 static void	 metrics_scalar(FILE *, const char *, const char *,
 		    const char *, uint64_t);
 
@@ -603,69 +602,58 @@ metrics_hist_add(struct metrics_hist *mh, uint64_t us)
 
 /*
  * Count a finished request.  Worker, called by the core once per request
- * at its end; no lock, relaxed adds into this worker's slot.  Requests on
- * an admin listener are not counted; requests that matched no API count
- * only as unrouted, and only if the gateway refused them (so /health is
- * not traffic).
+ * at its end (worker/metering.c decides which requests count); no lock,
+ * relaxed adds into this worker's slot.  A request that matched no API
+ * counts only as unrouted, and only if the gateway refused it.
  */
 void
-metrics_request(struct request *r)
+metrics_count(const struct metrics_req *q)
 {
 	struct metrics_api		*ma;
 	struct metrics_global		*mg;
 	struct metrics_endpoint		*me;
-	const struct conf_endpoints	*ep;
-	uint64_t			 end, up;
 	uint32_t			 i;
 	int				 m, cls, k;
 
-	if (metrics_myslot == NULL || r->r_conn->c_admin)
+	if (metrics_myslot == NULL)
 		return;
-	if (r->r_route.rm_api == NULL) {
+	if (!q->mq_routed) {
 		mg = (struct metrics_global *)metrics_myslot;
-		if (r->r_err_code != NULL)
+		if (q->mq_err_code != NULL)
 			atomic_fetch_add_explicit(&mg->mg_no_route, 1,
 			    memory_order_relaxed);
 		return;
 	}
-	if ((i = r->r_route.rm_api->a_metrics) >= metrics_myapis)
+	if ((i = q->mq_api) >= metrics_myapis)
 		i = 0;
 	ma = metrics_slot_api(metrics_myslot, i);
-	m = r->r_method;
+	m = q->mq_method;
 	if (m < 0 || m >= METRICS_NMETHODS - 1)
 		m = METRICS_NMETHODS - 1;
-	cls = r->r_status / 100 - 1;
+	cls = q->mq_status / 100 - 1;
 	if (cls >= 0 && cls < STATS_NSTATUS)
 		atomic_fetch_add_explicit(&ma->ma_requests[m][cls], 1,
 		    memory_order_relaxed);
-	end = r->r_end_us != 0 ? r->r_end_us : http_now_us();
-	metrics_hist_add(&ma->ma_latency,
-	    end > r->r_start_us ? end - r->r_start_us : 0);
-	if (r->r_up_start_us != 0) {
-		up = r->r_up_end_us != 0 ? r->r_up_end_us : end;
-		metrics_hist_add(&ma->ma_upstream,
-		    up > r->r_up_start_us ? up - r->r_up_start_us : 0);
-	}
-	atomic_fetch_add_explicit(&ma->ma_bytes_in, r->r_bytes_in,
+	metrics_hist_add(&ma->ma_latency, q->mq_us);
+	if (q->mq_upstream)
+		metrics_hist_add(&ma->ma_upstream, q->mq_up_us);
+	atomic_fetch_add_explicit(&ma->ma_bytes_in, q->mq_bytes_in,
 	    memory_order_relaxed);
-	atomic_fetch_add_explicit(&ma->ma_bytes_out, r->r_bytes_out,
+	atomic_fetch_add_explicit(&ma->ma_bytes_out, q->mq_bytes_out,
 	    memory_order_relaxed);
-	if (r->r_err_code != NULL) {
-		if (strcmp(r->r_err_code, "throttled") == 0)
+	if (q->mq_err_code != NULL) {
+		if (strcmp(q->mq_err_code, "throttled") == 0)
 			atomic_fetch_add_explicit(&ma->ma_throttled[
-			    metrics_throttle_parse(r->r_reason)], 1,
+			    metrics_throttle_parse(q->mq_reason)], 1,
 			    memory_order_relaxed);
-		else if ((k = metrics_auth_parse(r->r_err_code)) >= 0)
+		else if ((k = metrics_auth_parse(q->mq_err_code)) >= 0)
 			atomic_fetch_add_explicit(&ma->ma_auth_failed[k], 1,
 			    memory_order_relaxed);
 		return;
 	}
 	/* No gateway error after going upstream: the upstream answered. */
-	ep = r->r_endpoints;
-	if (r->r_up_start_us != 0 && ep != NULL &&
-	    r->r_up_idx < ep->ep_nproduction) {
-		if ((i = ep->ep_production[r->r_up_idx].u_metrics) >=
-		    metrics_myeps)
+	if (q->mq_endpoint != UINT32_MAX) {
+		if ((i = q->mq_endpoint) >= metrics_myeps)
 			i = 0;
 		me = metrics_slot_ep(metrics_myslot, metrics_myapis, i);
 		atomic_fetch_add_explicit(&me->me_requests, 1,
@@ -1168,39 +1156,29 @@ metrics_render_zones(FILE *f)
 }
 
 /*
- * The token cache and the revocation list.  Always rendered (zeros when
- * the cache is disabled), so the set of families does not depend on
- * whether a route uses authentication.
+ * The plugins' families (the throttle's evictions, the token cache, the
+ * revocation list, analytics), from their metrics hooks.  0 or -1 (OOM).
  */
-static void
-metrics_render_authn(FILE *f)
+static int
+metrics_render_plugins(FILE *f)
 {
-	struct token_cache_stats	 tc;
+	struct mgw_buf	 b;
+	int		 rv;
 
-	token_cache_stats(&tc);
-	metrics_scalar(f, "mgw_token_cache_hits_total", "counter",
-	    "Credentials found verified in the shared token cache.",
-	    tc.tcs_hits);
-	metrics_scalar(f, "mgw_token_cache_misses_total", "counter",
-	    "Credentials looked up in the token cache and not found.",
-	    tc.tcs_misses);
-	metrics_scalar(f, "mgw_token_cache_evictions_total", "counter",
-	    "Live token cache entries pushed out to make room.",
-	    tc.tcs_evictions);
-	metrics_scalar(f, "mgw_token_cache_entries", "gauge",
-	    "Unexpired entries in the token cache.", tc.tcs_entries);
-	metrics_scalar(f, "mgw_token_cache_capacity", "gauge",
-	    "Entries the token cache can hold; 0 when it is disabled.",
-	    tc.tcs_capacity);
-	metrics_scalar(f, "mgw_revoked_tokens", "gauge",
-	    "Tokens on the revocation list now.", revoke_count());
+	status_buf_init(&b, STATUS_FORM_RAW);
+	rv = status_plugins_metrics(&b);
+	if (b.b_len > 0)
+		fwrite(b.b_data, 1, b.b_len, f);
+	status_buf_free(&b);
+	return (rv);
 }
 
 /*
  * The Prometheus text exposition (format 0.0.4) of everything, for the
  * APIs and endpoints of conf: a malloc'd string and its length in *len,
- * or NULL on OOM.  Any process; no lock but the throttle zone's, taken
- * briefly for its eviction count.  The set of lines depends only on conf
+ * or NULL on OOM.  Any process; no lock but what the plugins' metrics
+ * hooks take briefly.  The core's families come first, then each
+ * plugin's (status-plugins.c).  The set of lines depends only on conf
  * and the zones, never on traffic.
  */
 char *
@@ -1208,9 +1186,7 @@ metrics_render(const struct mgw_conf *conf, size_t *len)
 {
 	struct metrics_global_sum	 g;
 	struct stats_totals		 t;
-	struct throttle_stats		 ts;
 	struct shm_hdr			*h;
-	struct shm_zone			*z;
 	FILE				*f;
 	char				*buf = NULL;
 	size_t				 size = 0;
@@ -1260,26 +1236,8 @@ metrics_render(const struct mgw_conf *conf, size_t *len)
 	fprintf(f, "mgw_reloads_total %llu\n", (unsigned long long)g.reloads);
 
 	metrics_render_zones(f);
-	if ((z = shm_zone_find("throttle")) != NULL &&
-	    throttle_table_stats(z, &ts) == 0) {
-		metrics_family(f, "mgw_throttle_evictions_total", "counter",
-		    "Throttle keys evicted, least recently used first, to "
-		    "make room.");
-		fprintf(f, "mgw_throttle_evictions_total %llu\n",
-		    (unsigned long long)ts.ts_evictions);
-	}
-
-	metrics_render_authn(f);
-
-	metrics_scalar(f, "mgw_analytics_events_total", "counter",
-	    "Usage events written to analytics files.",
-	    g.analytics_events);
-	metrics_scalar(f, "mgw_analytics_dropped_total", "counter",
-	    "Usage events lost (disk full or unwritable directory).",
-	    g.analytics_dropped);
-	metrics_scalar(f, "mgw_analytics_write_errors_total", "counter",
-	    "Failed writes of analytics files.",
-	    g.analytics_errors);
+	if (metrics_render_plugins(f) == -1)
+		failed = 1;
 
 	if (ferror(f))
 		failed = 1;

@@ -169,9 +169,28 @@ struct metrics_global_sum {
 int		 metrics_conf(struct mgw_conf *, char **);
 /* Worker, after fork: the slot this worker writes (stats slot index). */
 void		 metrics_worker_init(int);
+/*
+ * A finished request as the worker's metering sees it (worker/metering.c
+ * fills it from the request), in plain values so that counting needs
+ * nothing of the worker.
+ */
+struct metrics_req {
+	int		 mq_routed;	/* matched an API */
+	uint32_t	 mq_api;	/* its series (a_metrics) */
+	int		 mq_method;	/* enum conf_method, -1 other */
+	int		 mq_status;	/* HTTP status sent */
+	uint64_t	 mq_us;		/* whole request at the gateway */
+	int		 mq_upstream;	/* went upstream */
+	uint64_t	 mq_up_us;	/* time upstream, if it did */
+	uint64_t	 mq_bytes_in;
+	uint64_t	 mq_bytes_out;
+	const char	*mq_err_code;	/* gateway error code, or NULL */
+	const char	*mq_reason;	/* mgw_request_set_reason(), or NULL */
+	uint32_t	 mq_endpoint;	/* series of the endpoint that answered
+					   (u_metrics), UINT32_MAX: none */
+};
 /* Worker: count a finished request (called by the core at request end). */
-struct request;
-void		 metrics_request(struct request *);
+void		 metrics_count(const struct metrics_req *);
 /* Worker: an upstream failure of kind on the endpoint series. */
 void		 metrics_upstream_error(uint32_t, enum metrics_uperr);
 /* Worker: the analytics plugin's counters. */
@@ -224,7 +243,7 @@ void		 metrics_status_sample(const struct mgw_conf *);
  */
 char		*metrics_status_json(const struct mgw_conf *, int, size_t *);
 char		*metrics_status_text(const struct mgw_conf *);
-/* The self-contained status page (/status.html): static bytes. */
+/* status-page.c: the self-contained page (/status.html), static bytes. */
 extern const char	 metrics_status_html[];
 extern const size_t	 metrics_status_html_len;
 

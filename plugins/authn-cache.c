@@ -1,5 +1,5 @@
 /*
- * token-cache.c: the "token-cache" zone, verified credentials shared by
+ * authn-cache.c: the "token-cache" zone, verified credentials shared by
  * all workers so that a token seen by one worker skips the signature
  * check (or the bcrypt, or the introspection round trip) in every other.
  *
@@ -33,6 +33,7 @@
 #include "lib.h"
 #include "conf-t.h"
 #include "shm.h"
+#include "authn.h"
 
 #define TC_ZONE		"token-cache"
 #define TC_VERSION	1		/* bump when the structs below change */

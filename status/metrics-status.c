@@ -1,6 +1,7 @@
 /*
  * metrics-status.c: the status page's rolling window, and the documents
- * built from it: /status (JSON), /status.html and mgwctl stats (text).
+ * built from it: /status (JSON) and mgwctl stats (text).  The page that
+ * shows /status in a browser is status-page.c.
  *
  * Rates and percentiles need two points in time.  Rather than have every
  * worker that serves /status keep its own history (each would see a
@@ -36,6 +37,7 @@
 #include "conf-t.h"
 #include "metrics.h"
 #include "shm.h"
+#include "status.h"
 
 #define STATUS_UNSET	UINT64_MAX	/* ss_requests: series not sampled */
 #define STATUS_TRIES	1000		/* seqlock read attempts */
@@ -69,7 +71,6 @@ struct status_window {
 struct status_doc {
 	struct stats_totals	 sd_stats;
 	struct metrics_global_sum sd_global;
-	struct token_cache_stats sd_tc;		/* zero: cache disabled */
 	struct status_sample	 sd_total;	/* live, over the APIs */
 	struct status_window	 sd_total_win;
 	size_t			 sd_napis;
@@ -100,140 +101,10 @@ static char	*status_json_doc(const struct mgw_conf *, int,
 static char	*status_text_doc(const struct mgw_conf *,
 		    const struct status_doc *);
 static void	status_json_num(FILE *, int, double);
-static double	status_ratio(uint64_t, uint64_t);
+static int	status_plugin_fields(FILE *, enum status_form);
 static void	status_json_str(FILE *, const char *);
 static size_t	status_text_width(const char *);
 static void	status_text_cell(FILE *, const char *, size_t, int);
-
-/*
- * /status.html: one page with its CSS and script inline, so it works with
- * no other asset and no network beyond the admin listener.  It fetches
- * the relative URL "status" every 2 s and puts names in the table with
- * textContent, never as markup.  The empty data: icon keeps browsers
- * from asking for /favicon.ico, which would 404.
- */
-const char	 metrics_status_html[] =
-    "<!doctype html>\n"
-    "<html lang=\"en\">\n"
-    "<head>\n"
-    "<meta charset=\"utf-8\">\n"
-    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-    "<title>mgw status</title>\n"
-    "<link rel=\"icon\" href=\"data:,\">\n"
-    "<style>\n"
-    "body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#222;\n"
-    "background:#f6f7f9}\n"
-    "header{background:#223;color:#fff;padding:10px 20px;display:flex;\n"
-    "align-items:baseline;gap:16px}\n"
-    "h1{font-size:18px;margin:0}\n"
-    "#state{font-size:12px;color:#bcd}\n"
-    "#state.err{color:#fff;background:#b22;padding:2px 6px;border-radius:3px}\n"
-    "main{padding:16px 20px}\n"
-    ".cards{display:flex;flex-wrap:wrap;gap:10px;margin-bottom:16px}\n"
-    ".cards div{background:#fff;border:1px solid #dde;border-radius:4px;\n"
-    "padding:8px 14px;min-width:110px}\n"
-    ".cards b{display:block;font-size:22px}\n"
-    ".cards span{font-size:12px;color:#667}\n"
-    "table{border-collapse:collapse;background:#fff;min-width:60%}\n"
-    "th,td{padding:5px 10px;border-bottom:1px solid #eef;text-align:left}\n"
-    "th{background:#eef;font-weight:600}\n"
-    "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}\n"
-    "tr.bad td{background:#fee}\n"
-    "#foot{font-size:12px;color:#667}\n"
-    "</style>\n"
-    "</head>\n"
-    "<body>\n"
-    "<header><h1>mgw status</h1><span id=\"state\">loading</span></header>\n"
-    "<main>\n"
-    "<section class=\"cards\">\n"
-    "<div><b id=\"t-rps\">-</b><span>requests/s</span></div>\n"
-    "<div><b id=\"t-err\">-</b><span>error rate (5xx)</span></div>\n"
-    "<div><b id=\"t-p50\">-</b><span>p50 latency, ms</span></div>\n"
-    "<div><b id=\"t-p99\">-</b><span>p99 latency, ms</span></div>\n"
-    "<div><b id=\"t-req\">-</b><span>requests</span></div>\n"
-    "<div><b id=\"t-act\">-</b><span>active connections</span></div>\n"
-    "<div><b id=\"t-thr\">-</b><span>throttled</span></div>\n"
-    "</section>\n"
-    "<table>\n"
-    "<thead><tr><th>API</th><th>Version</th><th class=\"n\">Requests</th>\n"
-    "<th class=\"n\">Req/s</th><th class=\"n\">Errors</th>\n"
-    "<th class=\"n\">p50 ms</th><th class=\"n\">p99 ms</th>\n"
-    "<th class=\"n\">Throttled</th></tr></thead>\n"
-    "<tbody id=\"apis\"></tbody>\n"
-    "</table>\n"
-    "<p id=\"foot\"></p>\n"
-    "</main>\n"
-    "<script>\n"
-    "\"use strict\";\n"
-    "(function () {\n"
-    " var $ = function (id) { return document.getElementById(id); };\n"
-    " function fix(v, d) {\n"
-    "  return v === null || v === undefined ? \"-\" :\n"
-    "      Number(v).toFixed(d);\n"
-    " }\n"
-    " function pct(v) { return fix(v === null ? null : v * 100, 2) + \"%\"; }\n"
-    " function ms(v) { return fix(v, v !== null && v < 10 ? 2 : 1); }\n"
-    " function set(id, t) { $(id).textContent = t; }\n"
-    " function row(cells, cls) {\n"
-    "  var tr = document.createElement(\"tr\"), i, td;\n"
-    "  for (i = 0; i < cells.length; i++) {\n"
-    "   td = document.createElement(\"td\");\n"
-    "   td.textContent = cells[i];\n"
-    "   if (i > 1)\n"
-    "    td.className = \"n\";\n"
-    "   tr.appendChild(td);\n"
-    "  }\n"
-    "  if (cls)\n"
-    "   tr.className = cls;\n"
-    "  return (tr);\n"
-    " }\n"
-    " function render(s) {\n"
-    "  var tb = $(\"apis\"), apis = s.apis || [], i, a;\n"
-    "  set(\"t-rps\", fix(s.requests_per_second, 2));\n"
-    "  set(\"t-err\", pct(s.error_rate));\n"
-    "  set(\"t-p50\", ms(s.latency_ms.p50));\n"
-    "  set(\"t-p99\", ms(s.latency_ms.p99));\n"
-    "  set(\"t-req\", String(s.requests));\n"
-    "  set(\"t-act\", String(s.connections.active));\n"
-    "  set(\"t-thr\", String(s.throttled));\n"
-    "  while (tb.firstChild)\n"
-    "   tb.removeChild(tb.firstChild);\n"
-    "  for (i = 0; i < apis.length; i++) {\n"
-    "   a = apis[i];\n"
-    "   tb.appendChild(row([a.name, a.version === null ? \"-\" :\n"
-    "       a.version, String(a.requests),\n"
-    "       fix(a.requests_per_second, 2), pct(a.error_rate),\n"
-    "       ms(a.p50_ms), ms(a.p99_ms),\n"
-    "       String(a.throttled)], a.error_rate > 0.05 ?\n"
-    "       \"bad\" : \"\"));\n"
-    "  }\n"
-    "  if (apis.length === 0)\n"
-    "   tb.appendChild(row([\"no APIs configured\"], \"\"));\n"
-    "  set(\"foot\", \"Rates and percentiles over the last \" +\n"
-    "      fix(s.window_seconds, 0) + \" s; counts since start.\");\n"
-    "  set(\"state\", \"mgw \" + s.version + \", generation \" +\n"
-    "      s.generation + \", updated \" +\n"
-    "      new Date().toLocaleTimeString());\n"
-    "  $(\"state\").className = \"\";\n"
-    " }\n"
-    " function poll() {\n"
-    "  fetch(\"status\", { cache: \"no-store\" }).then(function (r) {\n"
-    "   if (!r.ok)\n"
-    "    throw new Error(\"HTTP \" + r.status);\n"
-    "   return (r.json());\n"
-    "  }).then(render).catch(function (e) {\n"
-    "   set(\"state\", \"cannot load /status: \" + e.message);\n"
-    "   $(\"state\").className = \"err\";\n"
-    "  }).then(function () {\n"
-    "   setTimeout(poll, 2000);\n"
-    "  });\n"
-    " }\n"
-    " poll();\n"
-    "})();\n"
-    "</script>\n"
-    "</body>\n"
-    "</html>\n";
-const size_t	 metrics_status_html_len = sizeof(metrics_status_html) - 1;
 
 /*
  * Bytes the ring needs for max_apis API series.  Any process; pure.
@@ -553,7 +424,6 @@ status_doc_build(const struct mgw_conf *conf, struct status_doc *d)
 	memset(d, 0, sizeof(*d));
 	stats_sum(&d->sd_stats);
 	metrics_global_sum(&d->sd_global);
-	token_cache_stats(&d->sd_tc);
 	n = conf->c_napis;
 	d->sd_napis = n;
 	maxseries = 0;
@@ -607,13 +477,22 @@ status_doc_free(struct status_doc *d)
 	d->sd_win = NULL;
 }
 
-/* hits / (hits + misses), 0 before the first lookup. */
-static double
-status_ratio(uint64_t hits, uint64_t misses)
+/*
+ * The plugins' status fields (status hooks) in form, where the document
+ * has room for them.  0 or -1 (OOM).
+ */
+static int
+status_plugin_fields(FILE *f, enum status_form form)
 {
-	if (hits + misses == 0)
-		return (0.0);
-	return ((double)hits / (double)(hits + misses));
+	struct mgw_buf	 b;
+	int		 rv;
+
+	status_buf_init(&b, form);
+	rv = status_plugins_status(&b);
+	if (b.b_len > 0)
+		fwrite(b.b_data, 1, b.b_len, f);
+	status_buf_free(&b);
+	return (rv);
 }
 
 /* A JSON number in ms, or null when it is not known. */
@@ -702,12 +581,12 @@ status_json_doc(const struct mgw_conf *conf, int gen,
 	    (unsigned long long)d->sd_stats.tls_handshakes,
 	    (unsigned long long)d->sd_stats.tls_resumed,
 	    (unsigned long long)d->sd_stats.tls_failures);
-	fprintf(f, "\"token_cache_hits\":%llu,\"token_cache_misses\":%llu,"
-	    "\"token_cache_entries\":%llu,\"token_cache_hit_ratio\":%.4f,",
-	    (unsigned long long)d->sd_tc.tcs_hits,
-	    (unsigned long long)d->sd_tc.tcs_misses,
-	    (unsigned long long)d->sd_tc.tcs_entries,
-	    status_ratio(d->sd_tc.tcs_hits, d->sd_tc.tcs_misses));
+	/* The plugins' fields, each ending in a comma. */
+	if (status_plugin_fields(f, STATUS_FORM_JSON) == -1) {
+		fclose(f);
+		free(buf);
+		return (NULL);
+	}
 	w = &d->sd_total_win;
 	fprintf(f, "\"window_seconds\":%.3f,\"requests_per_second\":%.3f,"
 	    "\"error_rate\":%.4f,\"latency_ms\":{\"p50\":",
@@ -847,14 +726,9 @@ status_text_doc(const struct mgw_conf *conf, const struct status_doc *d)
 		fputs("latency_p50_ms: -\nlatency_p99_ms: -\n", f);
 	fprintf(f, "throttled: %llu\n",
 	    (unsigned long long)d->sd_total.ss_throttled);
-	/* Only with a token cache, so the block is unchanged without. */
-	if (d->sd_tc.tcs_capacity > 0)
-		fprintf(f, "token_cache_hits: %llu\ntoken_cache_misses: %llu\n"
-		    "token_cache_entries: %llu\ntoken_cache_hit_ratio: %.4f\n",
-		    (unsigned long long)d->sd_tc.tcs_hits,
-		    (unsigned long long)d->sd_tc.tcs_misses,
-		    (unsigned long long)d->sd_tc.tcs_entries,
-		    status_ratio(d->sd_tc.tcs_hits, d->sd_tc.tcs_misses));
+	/* The plugins' lines: terse, only what is in use. */
+	if (status_plugin_fields(f, STATUS_FORM_TEXT) == -1)
+		goto fail;
 
 	/*
 	 * Format every cell first (64 bytes each, names aside) so the

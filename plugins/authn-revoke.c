@@ -1,5 +1,5 @@
 /*
- * revoke.c: the revocation list, in the "revoked" zone.
+ * authn-revoke.c: the revocation list, in the "revoked" zone.
  *
  * An entry names a token either by its jti claim or by the SHA-256 of
  * the credential exactly as the client sends it (the JWT compact form,
@@ -49,6 +49,7 @@
 #include "lib.h"
 #include "conf-t.h"
 #include "shm.h"
+#include "authn.h"
 
 #define REVOKE_ZONE	"revoked"
 #define REVOKE_VERSION	1	/* bump when the structs below change */
