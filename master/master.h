@@ -152,8 +152,18 @@ struct conf_override {
 int	conf_env_collect(char **, struct conf_override **, size_t *);
 void	conf_env_free(struct conf_override *, size_t);
 
-/* plugin.c, master side */
+/* plugin-host.c */
 struct plugin_set;
+struct mgw_plugin;
+/* The built-in plugins, in hook order, NULL-terminated (plugins/builtin.c). */
+extern const struct mgw_plugin *const plugin_builtin[];
+/*
+ * Load the external plugin name from the shared object path: its entry,
+ * with *dl for plugin_host_close(), or NULL with *cause.
+ */
+const struct mgw_plugin *plugin_host_open(const char *, const char *,
+	    void **, char **);
+void	plugin_host_close(void *);
 /*
  * Run every built-in plugin's conf hook on conf.  Returns the generation's
  * plugin set, or NULL with *cause (every failing plugin, one per line).

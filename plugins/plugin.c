@@ -1,7 +1,8 @@
 /*
  * plugin.c: running the plugins' phases, and the accessors the core
- * exports to them.  The master runs the conf hooks when it loads a
- * configuration; a worker runs the rest for each request, in table order.
+ * exports to them.  A worker runs the request hooks for each request, in
+ * table order; the master's side (loading, conf hooks) is in
+ * master/plugin-host.c.
  */
 #include "config.h"
 
@@ -20,86 +21,6 @@
 #include "master.h"
 #include "worker.h"
 #include <mgw/plugin.h>
-
-extern const struct mgw_plugin *const plugin_builtin[];
-
-/*
- * Master: build the generation's plugin set, running every conf hook.
- * All failures are reported together, one per line.
- */
-struct plugin_set *
-plugin_conf_all(const struct mgw_conf *conf, char **cause)
-{
-	struct plugin_set	*ps;
-	char			*why, *all = NULL, *tmp;
-	size_t			 n, i;
-
-	for (n = 0; plugin_builtin[n] != NULL; n++)
-		;
-	ps = xcalloc(1, sizeof(*ps));
-	ps->ps_inst = xcalloc(n + 1, sizeof(*ps->ps_inst));
-	ps->ps_n = n;
-	for (i = 0; i < n; i++) {
-		ps->ps_inst[i].pi_plugin = plugin_builtin[i];
-		if (plugin_builtin[i]->api != MGW_PLUGIN_API)
-			fatalx("plugin %s: ABI %u, expected %u",
-			    plugin_builtin[i]->name, plugin_builtin[i]->api,
-			    MGW_PLUGIN_API);
-		if (plugin_builtin[i]->conf == NULL)
-			continue;
-		why = NULL;
-		if (plugin_builtin[i]->conf(conf, &ps->ps_inst[i].pi_state,
-		    &why) != MGW_OK) {
-			if (all == NULL)
-				xasprintf(&all, "%s", why != NULL ? why :
-				    plugin_builtin[i]->name);
-			else {
-				xasprintf(&tmp, "%s\n%s", all, why != NULL ?
-				    why : plugin_builtin[i]->name);
-				free(all);
-				all = tmp;
-			}
-			free(why);
-		}
-	}
-	if (all != NULL) {
-		plugin_set_free(ps);
-		*cause = all;
-		return (NULL);
-	}
-	return (ps);
-}
-
-void
-plugin_set_free(struct plugin_set *ps)
-{
-	size_t	 i;
-
-	if (ps == NULL)
-		return;
-	for (i = 0; i < ps->ps_n; i++)
-		if (ps->ps_inst[i].pi_plugin->fini != NULL &&
-		    ps->ps_inst[i].pi_state != NULL)
-			ps->ps_inst[i].pi_plugin->fini(ps->ps_inst[i].pi_state);
-	free(ps->ps_inst);
-	free(ps);
-}
-
-/* Worker start: init_worker hooks.  0, or -1 with *cause. */
-int
-plugin_init_worker(struct plugin_set *ps, char **cause)
-{
-	size_t	 i;
-
-	for (i = 0; i < ps->ps_n; i++) {
-		if (ps->ps_inst[i].pi_plugin->init_worker == NULL)
-			continue;
-		if (ps->ps_inst[i].pi_plugin->init_worker(
-		    ps->ps_inst[i].pi_state, cause) != MGW_OK)
-			return (-1);
-	}
-	return (0);
-}
 
 int
 plugin_run_post_read(struct request *r)
