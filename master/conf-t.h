@@ -179,6 +179,8 @@ struct conf_consumer {
 	char			**cs_subscriptions;	/* API names */
 	size_t			 cs_nsubscriptions;
 	int			 cs_subscriptions_set;	/* 0: every API */
+	void			**cs_settings;	/* by plugin position */
+	struct mgw_conf		*cs_conf;	/* the one it belongs to */
 };
 
 /* One trusted JWT issuer (security.jwt = ( ... )). */
@@ -252,6 +254,8 @@ struct conf_resource {
 	int			 r_security_set;	/* 0: the API's */
 	char			**r_scopes;	/* any one is enough */
 	size_t			 r_nscopes;
+	void			**r_settings;	/* by plugin position */
+	struct mgw_conf		*r_conf;	/* the one it belongs to */
 };
 
 enum conf_mutual_tls {
@@ -275,6 +279,8 @@ struct conf_api {
 	size_t			 a_nsecurity;
 	int			 a_index;	/* position in conf->c_apis */
 	uint32_t		 a_metrics;	/* metrics series, set by master */
+	void			**a_settings;	/* by plugin position */
+	struct mgw_conf		*a_conf;	/* the one it belongs to */
 };
 
 struct conf_limits {
@@ -339,8 +345,39 @@ struct conf_metrics {
 	uint32_t		 m_max_endpoints;	/* endpoint series */
 };
 
+/*
+ * A plugin of the configuration: the built-ins of plugins/builtin.c
+ * first, in table order, then the external ones in the order "plugins"
+ * lists them.
+ */
+struct mgw_plugin;
+struct conf_plugin {
+	const struct mgw_plugin	*cp_plugin;
+	void			*cp_dl;		/* dlopen handle, NULL built-in */
+	char			*cp_path;
+	char			*cp_where;	/* "file:line" of its entry */
+	void			*cp_settings;	/* TOP or ENTRY struct */
+};
+
+/* An item of "plugins = ( ... )": the core's keys of an external plugin. */
+struct conf_plugin_entry {
+	char			*pe_name;
+	char			*pe_path;
+	void			**pe_settings;	/* by plugin position */
+};
+
+/* Where the loader found a value, for mgw_conf_where(). */
+struct conf_where {
+	const void		*w_field;
+	char			*w_where;	/* "file:line" */
+};
+
 struct mgw_conf {
 	char			*c_file;	/* path it was loaded from */
+	struct conf_plugin	*c_plugins;
+	size_t			 c_nplugins;
+	struct conf_plugin_entry *c_entries;	/* "plugins" as written */
+	size_t			 c_nentries;
 	struct conf_gateway	 c_gateway;
 	struct conf_listener	*c_listeners;
 	size_t			 c_nlisteners;
@@ -358,6 +395,12 @@ struct mgw_conf {
 	struct conf_metrics	 c_metrics;
 	char			**c_overrides;	/* "MGW_X=v" applied, for -n */
 	size_t			 c_noverrides;
+	/* The option tables with the plugins' keys (conf.c), and theirs. */
+	const struct conf_opt	*c_table;
+	struct conf_opt		**c_tables;	/* allocated, freed with conf */
+	size_t			 c_ntables;
+	struct conf_where	*c_wheres;
+	size_t			 c_nwheres;
 };
 
 #endif /* MGW_CONF_T_H */

@@ -46,6 +46,9 @@ struct conf_ctx {
 	char			**cx_errs;	/* "file:line: message" */
 	size_t			 cx_nerrs;
 	struct mgw_conf		*cx_conf;	/* being filled */
+	void			**cx_top;	/* cp_settings, by position */
+	int			*cx_entry;	/* "plugins" item: position */
+	size_t			 cx_nentry;
 };
 
 /* A group or list item being walked, and how MGW_* variables reach it. */
@@ -58,6 +61,7 @@ struct conf_node {
 	size_t			 n_nenv;
 	int			 n_envok;	/* 0: has no env name */
 	uint32_t		 n_given;	/* bit i: entry i set */
+	void			**n_settings;	/* plugins' structs, or NULL */
 };
 
 /* One value on its way into struct mgw_conf. */
@@ -148,7 +152,30 @@ static int	conf_res_path(const char *, char **);
 static void	conf_env_report(struct conf_ctx *, struct mgw_conf *);
 static int	conf_env_item(const struct conf_opt *, void *, const char *);
 static void	conf_env_name(const char *, char *, size_t);
-static void	conf_free_group(const struct conf_opt *, void *);
+static void	conf_free_group(const struct conf_opt *, void *, void **);
+static void	*conf_target(const struct conf_opt *, void *,
+		    const struct conf_node *);
+static void	conf_where_add(struct conf_ctx *, const void *, const char *,
+		    int);
+static void	conf_check_fn(struct conf_ctx *, struct conf_val *,
+		    const struct conf_node *, const struct conf_opt *, void *,
+		    void *);
+static void	**conf_settings_new(struct conf_ctx *, int, int);
+static void	conf_plugins_open(struct conf_ctx *, config_setting_t *);
+static void	conf_plugin_add(struct mgw_conf *, const struct mgw_plugin *,
+		    void *, const char *, char *);
+static const struct conf_opt *conf_table_merge(struct conf_ctx *,
+		    const struct conf_opt *, int);
+static struct conf_opt *conf_opt_convert(struct conf_ctx *,
+		    const struct mgw_conf_opt *, int);
+static struct conf_opt *conf_table_keep(struct conf_ctx *, size_t);
+static int	conf_table_has(const struct conf_opt *, size_t, const char *);
+static int	conf_check_pname(const char *);
+
+/* The configuration conf_load() is filling, for mgw_conf_loading(). */
+static struct conf_ctx	*conf_loading;
+/* Plugins of the configuration conf_free() releases. */
+static size_t		 conf_nplugins;
 
 /*
  * Record one error at file:line.  file is what libconfig calls the file
@@ -323,11 +350,10 @@ conf_load(const char *path, char **envp, struct mgw_conf **confp,
 		p[1] = '\0';
 	else
 		*p = '\0';
-	conf_env_collect(envp, &cx.cx_ov, &cx.cx_nov);
-
 	conf = xcalloc(1, sizeof(*conf));
 	conf->c_file = xstrdup(path);
 	cx.cx_conf = conf;
+	conf_loading = &cx;
 
 	config_init(&cf);
 	config_set_include_dir(&cf, cx.cx_dir);
@@ -360,17 +386,27 @@ conf_load(const char *path, char **envp, struct mgw_conf **confp,
 			free(inc);
 		}
 	} else {
+		/*
+		 * External plugins are opened first: their keys join the
+		 * tables the walk and the environment are matched against.
+		 */
+		conf_plugins_open(&cx, config_root_setting(&cf));
+		conf->c_table = conf_table_merge(&cx, conf_table,
+		    MGW_SCOPE_TOP);
+		conf_env_collect(conf->c_table, envp, &cx.cx_ov, &cx.cx_nov);
 		memset(&top, 0, sizeof(top));
 		top.n_set = config_root_setting(&cf);
 		top.n_path = xstrdup("");
 		top.n_file = NULL;
 		top.n_line = 1;
 		top.n_envok = 1;
-		conf_walk_group(&cx, conf_table, conf, &top);
+		top.n_settings = cx.cx_top;
+		conf_walk_group(&cx, conf->c_table, conf, &top);
 		free(top.n_path);
 		conf_env_report(&cx, conf);
 	}
 	config_destroy(&cf);
+	conf_loading = NULL;
 
 	error = cx.cx_nerrs != 0;
 	if (error) {
@@ -405,6 +441,8 @@ conf_load(const char *path, char **envp, struct mgw_conf **confp,
 		free(cx.cx_errs[i]);
 	free(cx.cx_errs);
 	conf_env_free(cx.cx_ov, cx.cx_nov);
+	free(cx.cx_top);
+	free(cx.cx_entry);
 	free(cx.cx_dir);
 	return (error ? -1 : 0);
 }
@@ -421,6 +459,7 @@ conf_walk_group(struct conf_ctx *cx, const struct conf_opt *tbl, void *obj,
 	config_setting_t	*m;
 	const char		*name;
 	char			*path;
+	void			*target;
 	int			 i, n, given;
 
 	if (node->n_set != NULL) {
@@ -429,7 +468,8 @@ conf_walk_group(struct conf_ctx *cx, const struct conf_opt *tbl, void *obj,
 			m = config_setting_get_elem(node->n_set, i);
 			name = config_setting_name(m);
 			for (t = tbl; t->t_name != NULL; t++) {
-				if (strcmp(t->t_name, name) == 0)
+				if (strcmp(t->t_name, name) == 0 &&
+				    conf_target(t, obj, node) != NULL)
 					break;
 			}
 			if (t->t_name != NULL)
@@ -448,6 +488,9 @@ conf_walk_group(struct conf_ctx *cx, const struct conf_opt *tbl, void *obj,
 
 	node->n_given = 0;
 	for (i = 0, t = tbl; t->t_name != NULL; i++, t++) {
+		/* A plugin's key fills the plugin's struct, if it is here. */
+		if ((target = conf_target(t, obj, node)) == NULL)
+			continue;
 		m = NULL;
 		if (node->n_set != NULL)
 			m = config_setting_get_member(node->n_set, t->t_name);
@@ -457,13 +500,13 @@ conf_walk_group(struct conf_ctx *cx, const struct conf_opt *tbl, void *obj,
 			xasprintf(&path, "%s.%s", node->n_path, t->t_name);
 		switch (t->t_type) {
 		case CONF_T_GROUP:
-			given = conf_walk_sub(cx, t, obj, node, m, path);
+			given = conf_walk_sub(cx, t, target, node, m, path);
 			break;
 		case CONF_T_LIST:
-			given = conf_walk_list(cx, t, obj, node, m, path);
+			given = conf_walk_list(cx, t, target, node, m, path);
 			break;
 		default:
-			given = conf_walk_value(cx, t, obj, node, m, path);
+			given = conf_walk_value(cx, t, target, node, m, path);
 			break;
 		}
 		if (given)
@@ -498,8 +541,13 @@ conf_walk_value(struct conf_ctx *cx, const struct conf_opt *t, void *obj,
 	} else if ((v.v_str = t->t_default) == NULL)
 		return (0);
 
-	if (conf_convert(cx, &v, obj) == 0)
-		conf_check_value(cx, &v, obj);
+	if (v.v_set != NULL)
+		conf_where_add(cx, CONF_FIELD(obj, t->t_off, char), v.v_file,
+		    v.v_line);
+	if (conf_convert(cx, &v, obj) == 0 &&
+	    conf_check_value(cx, &v, obj) == 0 && t->t_fn != NULL)
+		conf_check_fn(cx, &v, NULL, t, obj,
+		    CONF_FIELD(obj, t->t_off, char));
 	return (v.v_ov != NULL || v.v_set != NULL);
 }
 
@@ -532,14 +580,19 @@ conf_walk_sub(struct conf_ctx *cx, const struct conf_opt *t, void *obj,
 		child = CONF_FIELD(obj, t->t_off, char);
 
 	conf_node_child(node, &cn, m, xstrdup(path), t->t_name);
+	if (m != NULL)
+		conf_where_add(cx, child, cn.n_file, cn.n_line);
 	conf_walk_group(cx, t->t_sub, child, &cn);
 	given = bad || m != NULL || cn.n_given != 0;
 	if (!given && (t->t_flags & CONF_F_REQUIRED))
 		conf_errorat(cx, node->n_file, node->n_line,
 		    "%s: missing required group '%s'", node->n_path,
 		    t->t_name);
-	else if (!bad)
+	else if (!bad) {
 		conf_check_group(cx, t, child, 0, &cn);
+		if (t->t_fn != NULL)
+			conf_check_fn(cx, NULL, &cn, t, child, child);
+	}
 	free(cn.n_path);
 	return (given);
 }
@@ -553,7 +606,7 @@ conf_walk_list(struct conf_ctx *cx, const struct conf_opt *t, void *obj,
 	struct conf_val		 v;
 	config_setting_t	*e;
 	const char		*name;
-	char			*items, *ipath, env[CONF_NAME_MAX];
+	char			*items, *item, *ipath, env[CONF_NAME_MAX];
 	int			 n, i;
 
 	memset(&v, 0, sizeof(v));
@@ -600,8 +653,16 @@ conf_walk_list(struct conf_ctx *cx, const struct conf_opt *t, void *obj,
 			cn.n_env[cn.n_nenv++] = env;
 		} else
 			cn.n_envok = 0;
-		conf_walk_group(cx, t->t_sub, items + i * t->t_size, &cn);
+		item = items + i * t->t_size;
+		conf_where_add(cx, item, cn.n_file, cn.n_line);
+		if (t->t_scope != 0) {
+			cn.n_settings = conf_settings_new(cx, t->t_scope, i);
+			*CONF_FIELD(item, t->t_soff, void **) = cn.n_settings;
+		}
+		conf_walk_group(cx, t->t_sub, item, &cn);
 		conf_check_group(cx, t, items, i, &cn);
+		if (t->t_fn != NULL)
+			conf_check_fn(cx, NULL, &cn, t, item, items);
 		free(cn.n_path);
 	}
 	return (1);
@@ -627,6 +688,349 @@ conf_node_child(struct conf_node *node, struct conf_node *cn,
 	cn->n_envok = node->n_envok && node->n_nenv < CONF_MAXENV;
 	if (cn->n_envok)
 		cn->n_env[cn->n_nenv++] = key;
+}
+
+/*
+ * Where t's value goes: obj for the core's keys, else the struct of the
+ * plugin that declared t, NULL when that plugin has none here (another
+ * plugin's entry, a list item that failed).
+ */
+static void *
+conf_target(const struct conf_opt *t, void *obj, const struct conf_node *node)
+{
+	if (t->t_plugin == 0)
+		return (obj);
+	if (node->n_settings == NULL)
+		return (NULL);
+	return (node->n_settings[t->t_plugin - 1]);
+}
+
+/* Remember that the value at field came from file:line. */
+static void
+conf_where_add(struct conf_ctx *cx, const void *field, const char *file,
+    int line)
+{
+	struct mgw_conf	*conf = cx->cx_conf;
+	char		*name;
+
+	name = conf_file_name(cx, file);
+	conf->c_wheres = xreallocarray(conf->c_wheres, conf->c_nwheres + 1,
+	    sizeof(*conf->c_wheres));
+	conf->c_wheres[conf->c_nwheres].w_field = field;
+	xasprintf(&conf->c_wheres[conf->c_nwheres++].w_where, "%s:%d", name,
+	    line);
+	free(name);
+}
+
+/*
+ * Run a plugin's o_check of t: on a value v, or on a group or list item
+ * (node).  Each line of the cause is one error.  For a group or item, a
+ * line "key: message" naming one of its keys is reported where that key
+ * was written, the others at the group.
+ */
+static void
+conf_check_fn(struct conf_ctx *cx, struct conf_val *v,
+    const struct conf_node *node, const struct conf_opt *t, void *obj,
+    void *field)
+{
+	const struct conf_opt	*m;
+	char			*cause = NULL, *line, *next, *colon;
+
+	if (t->t_fn(obj, field, &cause) == 0) {
+		free(cause);
+		return;
+	}
+	if (cause == NULL)
+		cause = xstrdup("refused by its plugin");
+	for (line = cause; line != NULL; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (*line == '\0')
+			continue;
+		if (v != NULL) {
+			conf_verror(cx, v, "%s", line);
+			continue;
+		}
+		m = NULL;
+		if ((colon = strstr(line, ": ")) != NULL) {
+			*colon = '\0';
+			for (m = t->t_sub; m->t_name != NULL; m++) {
+				if (strcmp(m->t_name, line) == 0)
+					break;
+			}
+			if (m->t_name == NULL) {
+				m = NULL;
+				*colon = ':';
+			}
+		}
+		if (m != NULL)
+			conf_member_error(cx, node, m->t_name, "%s", colon + 2);
+		else
+			conf_errorat(cx, node->n_file, node->n_line, "%s: %s",
+			    node->n_path, line);
+	}
+	free(cause);
+}
+
+/*
+ * The plugins' structs for item i of a list whose items are in scope: a
+ * new zeroed one per plugin with a section there, or, for an entry of
+ * "plugins", its plugin's own.
+ */
+static void **
+conf_settings_new(struct conf_ctx *cx, int scope, int i)
+{
+	struct mgw_conf			*conf = cx->cx_conf;
+	const struct mgw_conf_section	*sec;
+	void				**set;
+	size_t				 k;
+	int				 pos;
+
+	set = xcalloc(conf->c_nplugins + 1, sizeof(*set));
+	if (scope == MGW_SCOPE_ENTRY) {
+		pos = i < (int)cx->cx_nentry ? cx->cx_entry[i] : -1;
+		if (pos >= 0)
+			set[pos] = conf->c_plugins[pos].cp_settings;
+		return (set);
+	}
+	for (k = 0; k < conf->c_nplugins; k++) {
+		sec = conf->c_plugins[k].cp_plugin->settings;
+		for (; sec != NULL && sec->s_opts != NULL; sec++) {
+			if ((int)sec->s_scope == scope && set[k] == NULL)
+				set[k] = xcalloc(1, sec->s_size > 0 ?
+				    sec->s_size : 1);
+		}
+	}
+	return (set);
+}
+
+static void
+conf_plugin_add(struct mgw_conf *conf, const struct mgw_plugin *p, void *dl,
+    const char *path, char *where)
+{
+	struct conf_plugin	*cp;
+
+	conf->c_plugins = xreallocarray(conf->c_plugins, conf->c_nplugins + 1,
+	    sizeof(*conf->c_plugins));
+	cp = &conf->c_plugins[conf->c_nplugins++];
+	memset(cp, 0, sizeof(*cp));
+	cp->cp_plugin = p;
+	cp->cp_dl = dl;
+	cp->cp_path = path != NULL ? xstrdup(path) : NULL;
+	cp->cp_where = where;
+}
+
+/*
+ * The plugins of the configuration: the built-ins, then each entry of
+ * "plugins" whose name and path can be read, opened now so that its keys
+ * are known to the walk.  The walk checks the entries' keys again; here
+ * only what opening needs is reported.  Then every plugin gets its struct
+ * for MGW_SCOPE_TOP or MGW_SCOPE_ENTRY.
+ */
+static void
+conf_plugins_open(struct conf_ctx *cx, config_setting_t *root)
+{
+	struct mgw_conf			*conf = cx->cx_conf;
+	const struct mgw_plugin *const	*pp;
+	const struct mgw_plugin		*p;
+	const struct mgw_conf_section	*sec;
+	config_setting_t		*list, *e, *ps;
+	const char			*name, *path;
+	char				*why, *where, *fname;
+	void				*dl;
+	size_t				 k, size;
+	int				 i, n, dup;
+
+	for (pp = plugin_builtin; *pp != NULL; pp++)
+		conf_plugin_add(conf, *pp, NULL, NULL, NULL);
+	list = config_setting_get_member(root, "plugins");
+	if (list != NULL && config_setting_is_list(list) &&
+	    (n = config_setting_length(list)) > 0) {
+		cx->cx_entry = xcalloc(n, sizeof(*cx->cx_entry));
+		cx->cx_nentry = n;
+	} else
+		n = 0;
+	for (i = 0; i < n; i++) {
+		cx->cx_entry[i] = -1;
+		e = config_setting_get_elem(list, i);
+		if (!config_setting_is_group(e) ||
+		    config_setting_lookup_string(e, "name", &name) !=
+		    CONFIG_TRUE ||
+		    config_setting_lookup_string(e, "path", &path) !=
+		    CONFIG_TRUE || conf_check_pname(name) == -1)
+			continue;
+		for (dup = 0, k = 0; k < conf->c_nplugins && !dup; k++)
+			dup = strcmp(conf->c_plugins[k].cp_plugin->name,
+			    name) == 0;
+		if (dup) {
+			conf_errorat(cx, conf_set_file(e),
+			    config_setting_source_line(e), "plugins[%d]: "
+			    "duplicate plugin name '%s'", i, name);
+			continue;
+		}
+		ps = config_setting_get_member(e, "path");
+		if ((p = plugin_host_open(path, name, &dl, &why)) == NULL) {
+			conf_errorat(cx, conf_set_file(ps),
+			    config_setting_source_line(ps),
+			    "plugins[%d].path: %s", i, why);
+			free(why);
+			continue;
+		}
+		fname = conf_file_name(cx, conf_set_file(e));
+		xasprintf(&where, "%s:%d", fname,
+		    config_setting_source_line(e));
+		free(fname);
+		cx->cx_entry[i] = conf->c_nplugins;
+		conf_plugin_add(conf, p, dl, path, where);
+	}
+
+	cx->cx_top = xcalloc(conf->c_nplugins + 1, sizeof(*cx->cx_top));
+	for (k = 0; k < conf->c_nplugins; k++) {
+		size = 0;
+		sec = conf->c_plugins[k].cp_plugin->settings;
+		for (; sec != NULL && sec->s_opts != NULL; sec++) {
+			if ((sec->s_scope == MGW_SCOPE_TOP ||
+			    sec->s_scope == MGW_SCOPE_ENTRY) &&
+			    sec->s_size > size)
+				size = sec->s_size;
+		}
+		if (size > 0)
+			conf->c_plugins[k].cp_settings = xcalloc(1, size);
+		cx->cx_top[k] = conf->c_plugins[k].cp_settings;
+	}
+}
+
+/* A new table of n entries and the end, freed with the configuration. */
+static struct conf_opt *
+conf_table_keep(struct conf_ctx *cx, size_t n)
+{
+	struct mgw_conf	*conf = cx->cx_conf;
+	struct conf_opt	*tbl;
+
+	tbl = xcalloc(n + 1, sizeof(*tbl));
+	conf->c_tables = xreallocarray(conf->c_tables, conf->c_ntables + 1,
+	    sizeof(*conf->c_tables));
+	conf->c_tables[conf->c_ntables++] = tbl;
+	return (tbl);
+}
+
+/*
+ * A plugin's table in the core's form (the same fields, the check a
+ * function): plugin is the position + 1 for the top of a section's table
+ * (the keys the walk redirects to the plugin's struct), 0 below it.
+ */
+static struct conf_opt *
+conf_opt_convert(struct conf_ctx *cx, const struct mgw_conf_opt *o,
+    int plugin)
+{
+	static const enum conf_type	 types[] = {
+		CONF_T_INT, CONF_T_UINT, CONF_T_U64, CONF_T_BOOL,
+		CONF_T_STRING, CONF_T_DURATION, CONF_T_SIZE, CONF_T_STRINGS,
+		CONF_T_GROUP, CONF_T_LIST
+	};
+	struct conf_opt			*tbl, *t;
+	size_t				 n, i;
+
+	for (n = 0; o[n].o_name != NULL; n++)
+		;
+	tbl = conf_table_keep(cx, n);
+	for (i = 0; i < n; i++) {
+		t = &tbl[i];
+		t->t_name = o[i].o_name;
+		t->t_type = (size_t)o[i].o_type < sizeof(types) /
+		    sizeof(types[0]) ? types[o[i].o_type] : CONF_T_STRING;
+		t->t_min = o[i].o_min;
+		t->t_max = o[i].o_max != 0 ? o[i].o_max : UINT64_MAX;
+		if (t->t_type == CONF_T_INT && o[i].o_max == 0)
+			t->t_max = INT32_MAX;
+		else if (t->t_type == CONF_T_UINT && o[i].o_max == 0)
+			t->t_max = UINT32_MAX;
+		t->t_default = o[i].o_default;
+		t->t_doc = o[i].o_doc;
+		t->t_off = o[i].o_off;
+		t->t_off2 = o[i].o_off2;
+		t->t_size = o[i].o_size;
+		t->t_flags = o[i].o_flags;
+		t->t_check = CONF_CHK_NONE;
+		t->t_fn = o[i].o_check;
+		t->t_plugin = plugin;
+		if (o[i].o_sub != NULL)
+			t->t_sub = conf_opt_convert(cx, o[i].o_sub, 0);
+	}
+	return (tbl);
+}
+
+/* Does tbl (n entries) have key? */
+static int
+conf_table_has(const struct conf_opt *tbl, size_t n, const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; i < n && tbl[i].t_name != NULL; i++) {
+		if (strcmp(tbl[i].t_name, key) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * base with the keys plugins add to scope.  Lists of scoped items get
+ * their tables merged too.  The plugins' top-level keys come before the
+ * first such list: their values (policies, security) are what the
+ * checks of apis and consumers look at.
+ */
+static const struct conf_opt *
+conf_table_merge(struct conf_ctx *cx, const struct conf_opt *base, int scope)
+{
+	struct mgw_conf			*conf = cx->cx_conf;
+	const struct mgw_conf_section	*sec;
+	struct conf_opt			*tbl, *conv;
+	size_t				 n = 0, m = 0, k, j, at, o = 0;
+
+	for (n = 0; base[n].t_name != NULL; n++)
+		;
+	for (k = 0; k < conf->c_nplugins; k++) {
+		sec = conf->c_plugins[k].cp_plugin->settings;
+		for (; sec != NULL && sec->s_opts != NULL; sec++) {
+			if ((int)sec->s_scope != scope)
+				continue;
+			for (j = 0; sec->s_opts[j].o_name != NULL; j++)
+				m++;
+		}
+	}
+	tbl = conf_table_keep(cx, n + m);
+	for (at = 0; at < n && (scope != MGW_SCOPE_TOP ||
+	    base[at].t_scope == 0); at++)
+		tbl[o++] = base[at];
+	for (k = 0; k < conf->c_nplugins; k++) {
+		sec = conf->c_plugins[k].cp_plugin->settings;
+		for (; sec != NULL && sec->s_opts != NULL; sec++) {
+			if ((int)sec->s_scope != scope)
+				continue;
+			conv = conf_opt_convert(cx, sec->s_opts, k + 1);
+			for (j = 0; conv[j].t_name != NULL; j++) {
+				/* The first to declare a key keeps it. */
+				if (conf_table_has(base, n, conv[j].t_name) ||
+				    conf_table_has(tbl, o, conv[j].t_name)) {
+					conf_errorat(cx, NULL, 0, "plugin %s: "
+					    "key '%s' is declared twice",
+					    conf->c_plugins[k].cp_plugin->name,
+					    conv[j].t_name);
+					continue;
+				}
+				tbl[o++] = conv[j];
+			}
+		}
+	}
+	for (; at < n; at++)
+		tbl[o++] = base[at];
+	for (j = 0; j < o; j++) {
+		if (tbl[j].t_plugin == 0 && tbl[j].t_scope != 0 &&
+		    tbl[j].t_sub != NULL)
+			tbl[j].t_sub = conf_table_merge(cx, tbl[j].t_sub,
+			    tbl[j].t_scope);
+	}
+	return (tbl);
 }
 
 /* The item name as MGW_* variables spell it, lower-cased. */
@@ -1152,6 +1556,14 @@ conf_check_value(struct conf_ctx *cx, struct conf_val *v, void *obj)
 			error = -1;
 		}
 		break;
+	case CONF_CHK_PNAME:
+		s = *CONF_FIELD(obj, t->t_off, char *);
+		if (conf_check_pname(s) == -1) {
+			conf_verror(cx, v, "bad plugin name '%s' (1 to %d of "
+			    "a-z 0-9 _ -)", s, CONF_NAME_MAX - 1);
+			error = -1;
+		}
+		break;
 	case CONF_CHK_LISTEN:
 		l = obj;
 		if (conf_listen_parse(l->l_listen, &l->l_ss, &l->l_sslen,
@@ -1450,6 +1862,7 @@ conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
 	case CONF_CHK_API:
 		a = items;
 		a[i].a_index = i;
+		a[i].a_conf = cx->cx_conf;
 		for (j = 0; j < i; j++) {
 			if (a[i].a_base_path == NULL ||
 			    a[j].a_base_path == NULL ||
@@ -1481,6 +1894,7 @@ conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
 	case CONF_CHK_RESOURCE:
 		r = items;
 		r[i].r_index = i;
+		r[i].r_conf = cx->cx_conf;
 		r[i].r_security_set = conf_given(node, t->t_sub, "security");
 		if (r[i].r_methods == 0)
 			r[i].r_methods = CONF_M_ALL;
@@ -1563,6 +1977,7 @@ conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
 		break;
 	case CONF_CHK_CONSUMER:
 		cs = items;
+		cs[i].cs_conf = cx->cx_conf;
 		for (j = 0; j < i && cs[i].cs_name != NULL; j++) {
 			if (cs[j].cs_name == NULL ||
 			    strcmp(cs[i].cs_name, cs[j].cs_name) != 0)
@@ -1700,6 +2115,16 @@ conf_check_token(const char *s)
 			return (-1);
 	}
 	return (i == 0 ? -1 : 0);
+}
+
+/* A plugin's name: 1 to CONF_NAME_MAX - 1 of a-z 0-9 _ -. */
+static int
+conf_check_pname(const char *s)
+{
+	size_t	 n;
+
+	n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-");
+	return (n == 0 || n != strlen(s) || n >= CONF_NAME_MAX ? -1 : 0);
 }
 
 /* 1 to CONF_NAME_MAX - 1 characters of A-Z a-z 0-9 and extra. */
@@ -2118,7 +2543,7 @@ conf_env_report(struct conf_ctx *cx, struct mgw_conf *conf)
 		if (o->o_npath == 0)
 			why = xstrdup("names no setting");
 		else {
-			for (t = conf_table; t->t_name != NULL; t++) {
+			for (t = conf->c_table; t->t_name != NULL; t++) {
 				if (strcmp(t->t_name, o->o_path[0]) == 0)
 					break;
 			}
@@ -2165,18 +2590,25 @@ conf_env_item(const struct conf_opt *t, void *obj, const char *env)
 	return (0);
 }
 
-/* Free what tbl describes in obj, not obj itself. */
+/*
+ * Free what tbl describes in obj, not obj itself; a plugin's keys are in
+ * its struct of settings (NULL: none here).
+ */
 static void
-conf_free_group(const struct conf_opt *tbl, void *obj)
+conf_free_group(const struct conf_opt *tbl, void *top, void **settings)
 {
 	const struct conf_opt	*t;
 	struct conf_url		*u;
 	struct conf_header	*h;
 	char			**sv, *items;
-	void			*child;
-	size_t			 i, n;
+	void			*child, *obj, **iset;
+	size_t			 i, j, n;
 
 	for (t = tbl; t->t_name != NULL; t++) {
+		obj = top;
+		if (t->t_plugin != 0 && (settings == NULL ||
+		    (obj = settings[t->t_plugin - 1]) == NULL))
+			continue;
 		switch (t->t_type) {
 		case CONF_T_STRING:
 			free(*CONF_FIELD(obj, t->t_off, char *));
@@ -2212,18 +2644,29 @@ conf_free_group(const struct conf_opt *tbl, void *obj)
 			if (t->t_flags & CONF_F_PTR) {
 				child = *CONF_FIELD(obj, t->t_off, void *);
 				if (child != NULL)
-					conf_free_group(t->t_sub, child);
+					conf_free_group(t->t_sub, child, NULL);
 				free(child);
 			} else
 				conf_free_group(t->t_sub,
-				    CONF_FIELD(obj, t->t_off, char));
+				    CONF_FIELD(obj, t->t_off, char), NULL);
 			break;
 		case CONF_T_LIST:
 			items = *CONF_FIELD(obj, t->t_off, char *);
 			n = *CONF_FIELD(obj, t->t_off2, size_t);
-			for (i = 0; items != NULL && i < n; i++)
+			for (i = 0; items != NULL && i < n; i++) {
+				iset = NULL;
+				if (t->t_scope != 0)
+					iset = *CONF_FIELD(items +
+					    i * t->t_size, t->t_soff, void **);
 				conf_free_group(t->t_sub,
-				    items + i * t->t_size);
+				    items + i * t->t_size, iset);
+				/* An entry's struct is its plugin's. */
+				for (j = 0; iset != NULL &&
+				    t->t_scope != MGW_SCOPE_ENTRY &&
+				    j < conf_nplugins; j++)
+					free(iset[j]);
+				free(iset);
+			}
 			free(items);
 			break;
 		default:
@@ -2236,6 +2679,7 @@ conf_free_group(const struct conf_opt *tbl, void *obj)
 void
 conf_free(struct mgw_conf *conf)
 {
+	void	**top;
 	size_t	 i;
 
 	if (conf == NULL)
@@ -2245,7 +2689,29 @@ conf_free(struct mgw_conf *conf)
 		free(conf->c_security.s_jwt[i].ji_where);
 	if (conf->c_security.s_introspection != NULL)
 		free(conf->c_security.s_introspection->in_where);
-	conf_free_group(conf_table, conf);
+	/* The walk that filled the plugins' structs frees them too. */
+	top = xcalloc(conf->c_nplugins + 1, sizeof(*top));
+	for (i = 0; i < conf->c_nplugins; i++)
+		top[i] = conf->c_plugins[i].cp_settings;
+	conf_nplugins = conf->c_nplugins;
+	conf_free_group(conf->c_table != NULL ? conf->c_table : conf_table,
+	    conf, top);
+	free(top);
+	for (i = 0; i < conf->c_nplugins; i++) {
+		free(conf->c_plugins[i].cp_settings);
+		free(conf->c_plugins[i].cp_path);
+		free(conf->c_plugins[i].cp_where);
+		/* After its settings: o_check may have put its data there. */
+		if (conf->c_plugins[i].cp_dl != NULL)
+			plugin_host_close(conf->c_plugins[i].cp_dl);
+	}
+	free(conf->c_plugins);
+	for (i = 0; i < conf->c_ntables; i++)
+		free(conf->c_tables[i]);
+	free(conf->c_tables);
+	for (i = 0; i < conf->c_nwheres; i++)
+		free(conf->c_wheres[i].w_where);
+	free(conf->c_wheres);
 	free(conf->c_gateway.trusted);
 	for (i = 0; i < conf->c_noverrides; i++)
 		free(conf->c_overrides[i]);
@@ -2328,6 +2794,28 @@ conf_cidr_match(const struct conf_cidr *list, size_t n,
 		return (1);
 	}
 	return (0);
+}
+
+/*
+ * Master, inside a plugin's o_check while conf_load() runs: p's struct of
+ * MGW_SCOPE_TOP (or ENTRY) settings, as far as the walk has filled it
+ * (the plugins' top-level keys are walked before apis and consumers).
+ * NULL outside a load or for a plugin without one.
+ */
+const void *
+mgw_conf_loading(const struct mgw_plugin *p)
+{
+	struct mgw_conf	*conf;
+	size_t		 k;
+
+	if (conf_loading == NULL)
+		return (NULL);
+	conf = conf_loading->cx_conf;
+	for (k = 0; k < conf->c_nplugins; k++) {
+		if (conf->c_plugins[k].cp_plugin == p)
+			return (conf->c_plugins[k].cp_settings);
+	}
+	return (NULL);
 }
 
 /*

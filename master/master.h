@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "conf-t.h"
+#include <mgw/plugin.h>
 
 /* conf.c */
 /*
@@ -94,7 +95,8 @@ enum conf_check {
 	CONF_CHK_INTROSPECTION,	/* group: url is http(s)://host:port/... */
 	CONF_CHK_QUERY_NAME,	/* a query parameter name */
 	CONF_CHK_HEADER_NAME_OPT, /* a header name, or "": NULL */
-	CONF_CHK_EMPTY_NULL	/* "" becomes NULL */
+	CONF_CHK_EMPTY_NULL,	/* "" becomes NULL */
+	CONF_CHK_PNAME		/* a plugin name: [a-z0-9_-], unique */
 };
 #define CONF_F_REQUIRED	0x1	/* error if absent */
 #define CONF_F_NONEMPTY	0x2	/* list or array: at least one item */
@@ -113,6 +115,11 @@ struct conf_opt {
 	const struct conf_opt	*t_sub;
 	int			 t_flags;
 	enum conf_check		 t_check;
+	mgw_conf_check_fn	*t_fn;		/* a plugin's o_check */
+	int			 t_plugin;	/* 0: core; else position + 1 */
+	/* A list of apis, resources, consumers or plugins: its items' scope. */
+	int			 t_scope;	/* enum mgw_conf_scope; 0: none */
+	size_t			 t_soff;	/* the items' void ** settings */
 };
 extern const struct conf_opt conf_table[];
 
@@ -149,7 +156,8 @@ struct conf_override {
 	char	*o_value;
 	int	 o_used;
 };
-int	conf_env_collect(char **, struct conf_override **, size_t *);
+int	conf_env_collect(const struct conf_opt *, char **,
+	    struct conf_override **, size_t *);
 void	conf_env_free(struct conf_override *, size_t);
 
 /* plugin-host.c */

@@ -77,6 +77,12 @@ enum mgw_conf_type {
  * A plugin's check of one stored value (or of a whole group or list item,
  * obj pointing at it): 0, or -1 with *cause (malloc'd).  The loader puts
  * "file:line: key: " in front of the cause.  Master only, during load.
+ * For a list item, field points at the list's first item (earlier items
+ * are there to compare with).  Each line of the cause is one error; for a
+ * group or item, a line "key: message" naming one of its keys is reported
+ * at that key.  mgw_conf_loading() gives the plugin's top-level settings
+ * stored so far (they are walked before apis and consumers).  A check
+ * may rewrite the value (normalise it, free a string and store NULL).
  */
 typedef int mgw_conf_check_fn(void *obj, void *field, char **cause);
 
@@ -212,6 +218,11 @@ const void	*mgw_conf_settings(const struct mgw_conf *,
  * loader filled), for a plugin's own error messages; NULL if unknown.
  */
 const char	*mgw_conf_where(const struct mgw_conf *, const void *);
+/*
+ * Master, in an o_check during load: p's MGW_SCOPE_TOP or ENTRY struct
+ * of the configuration being loaded, as filled so far; NULL otherwise.
+ */
+const void	*mgw_conf_loading(const struct mgw_plugin *);
 /* The user and group workers run as (-1: unchanged), for files. */
 int		 mgw_conf_worker_ids(const struct mgw_conf *, uid_t *,
 		    gid_t *);
