@@ -78,6 +78,12 @@ mgw_conf_worker_ids(const struct mgw_conf *conf, uid_t *uid, gid_t *gid)
 	return (conf_worker_ids(conf, uid, gid));
 }
 
+uint64_t
+mgw_conf_shm_size(const struct mgw_conf *conf)
+{
+	return (conf->c_shm.size);
+}
+
 size_t
 mgw_conf_napis(const struct mgw_conf *conf)
 {

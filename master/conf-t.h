@@ -150,22 +150,9 @@ enum conf_method {
 };
 #define CONF_M_ALL	((1u << CONF_M_MAX) - 1)
 
-/* A throttling policy: N requests per period (policies = ( ... )). */
-struct conf_policy {
-	char			*p_name;
-	uint64_t		 p_requests;	/* per p_per */
-	uint64_t		 p_per;		/* ms */
-	char			*p_algorithm;	/* as written; NULL: fixed_window */
-	int			 p_algo;	/* enum throttle_algo */
-	uint64_t		 p_burst;	/* token_bucket; 0: p_requests */
-	int			 p_dry_run;
-};
-
 /* An application that calls APIs (consumers = ( ... )). */
 struct conf_consumer {
 	char			*cs_name;
-	char			*cs_tier;	/* application policy, NULL none */
-	char			*cs_subscription_tier;	/* per API, NULL: API's */
 	char			**cs_certificates;	/* "sha256:<hex>" */
 	size_t			 cs_ncertificates;
 	char			**cs_certificate_subjects;	/* RFC 2253 */
@@ -236,15 +223,7 @@ struct conf_security {
 	uint32_t		 s_revocation_max;	/* entries in shm */
 };
 
-/* throttling: { ... } */
-struct conf_throttling {
-	int			 t_headers;	/* quota headers on accepted */
-	char			*t_consumer_header;	/* until authentication */
-	char			*t_unauthenticated_tier;	/* per client IP */
-};
-
 struct conf_resource {
-	char			*r_throttling;	/* resource policy, NULL none */
 	char			*r_path;	/* template: "/pet/{id}", final "*" */
 	uint32_t		 r_methods;	/* bit set of 1 << enum conf_method */
 	struct conf_endpoints	*r_endpoints;	/* NULL: the API's */
@@ -269,8 +248,6 @@ struct conf_api {
 	char			*a_version;	/* may be NULL */
 	char			*a_base_path;	/* normalised, no trailing '/' */
 	struct conf_endpoints	 a_endpoints;
-	char			*a_throttling;	/* API policy, NULL none */
-	char			*a_subscription_tier;	/* NULL: Unlimited */
 	char			*a_mutual_tls_name;	/* as written */
 	int			 a_mutual_tls;	/* enum conf_mutual_tls */
 	struct conf_resource	*a_resources;	/* none: every path, every method */
@@ -325,19 +302,6 @@ struct conf_shm {
 	uint64_t		 size;		/* bytes for the general zone */
 };
 
-/* analytics: { ... }: usage events as JSON lines (plugins/analytics.c) */
-struct conf_analytics {
-	int			 an_enabled;
-	char			*an_directory;
-	uint64_t		 an_flush_interval;	/* ms */
-	uint64_t		 an_buffer_size;	/* bytes per worker */
-	uint64_t		 an_rotate_size;	/* bytes */
-	uint64_t		 an_rotate_interval;	/* ms, 0 = size only */
-	int			 an_compress;	/* gzip completed files */
-	uint32_t		 an_max_files;	/* completed files kept, 0 = all */
-	uint64_t		 an_max_age;	/* ms, 0 = forever */
-};
-
 /* metrics: { ... }: Prometheus series, fixed at load (shm/metrics.c) */
 struct conf_metrics {
 	int			 m_enabled;
@@ -385,13 +349,9 @@ struct mgw_conf {
 	struct conf_shm		 c_shm;
 	struct conf_api		*c_apis;
 	size_t			 c_napis;
-	struct conf_policy	*c_policies;
-	size_t			 c_npolicies;
 	struct conf_consumer	*c_consumers;
 	size_t			 c_nconsumers;
-	struct conf_throttling	 c_throttling;
 	struct conf_security	 c_security;
-	struct conf_analytics	 c_analytics;
 	struct conf_metrics	 c_metrics;
 	char			**c_overrides;	/* "MGW_X=v" applied, for -n */
 	size_t			 c_noverrides;

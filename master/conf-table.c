@@ -363,10 +363,6 @@ static const struct conf_opt conf_table_resource[] = {
 	  offsetof(struct conf_resource, r_endpoints), 0,
 	  sizeof(struct conf_endpoints), conf_table_endpoints, CONF_F_PTR,
 	  CONF_CHK_ENDPOINTS, NULL, 0, 0, 0 },
-	{ "throttling", CONF_T_STRING, 0, 0, NULL,
-	  "policy limiting this resource across all callers",
-	  offsetof(struct conf_resource, r_throttling), 0, 0, NULL, 0,
-	  CONF_CHK_POLICY_REF, NULL, 0, 0, 0 },
 	{ "security", CONF_T_STRINGS, 0, 0, NULL,
 	  "mechanisms accepted here instead of the API's; [] makes the "
 	  "resource open",
@@ -407,14 +403,6 @@ static const struct conf_opt conf_table_api[] = {
 	  sizeof(struct conf_resource), conf_table_resource, 0,
 	  CONF_CHK_RESOURCE, NULL, 0, MGW_SCOPE_RESOURCE,
 	  offsetof(struct conf_resource, r_settings) },
-	{ "throttling", CONF_T_STRING, 0, 0, NULL,
-	  "policy limiting the whole API across all callers",
-	  offsetof(struct conf_api, a_throttling), 0, 0, NULL, 0,
-	  CONF_CHK_POLICY_REF, NULL, 0, 0, 0 },
-	{ "subscription_tier", CONF_T_STRING, 0, 0, NULL,
-	  "policy per consumer of this API, unless the consumer sets one",
-	  offsetof(struct conf_api, a_subscription_tier), 0, 0, NULL, 0,
-	  CONF_CHK_POLICY_REF, NULL, 0, 0, 0 },
 	{ "mutual_tls", CONF_T_STRING, 0, 0, NULL,
 	  "\"mandatory\": 401 without a verified client certificate; "
 	  "\"optional\"",
@@ -430,70 +418,11 @@ static const struct conf_opt conf_table_api[] = {
 	  0 }
 };
 
-/*
- * Throttling policies.  The checks of the item (CONF_CHK_POLICY) need
- * algorithm, requests and burst stored, so they run once it is walked.
- */
-static const struct conf_opt conf_table_policy[] = {
-	{ "name", CONF_T_STRING, 0, 0, NULL,
-	  "policy name; referenced by throttling and tier keys",
-	  offsetof(struct conf_policy, p_name), 0, 0, NULL,
-	  CONF_F_REQUIRED, CONF_CHK_ANAME, NULL, 0, 0, 0 },
-	{ "requests", CONF_T_U64, 1, UINT32_MAX, NULL,
-	  "requests admitted per period",
-	  offsetof(struct conf_policy, p_requests), 0, 0, NULL,
-	  CONF_F_REQUIRED, CONF_CHK_NONE, NULL, 0, 0, 0 },
-	{ "per", CONF_T_DURATION, 1, 366 * MS_DAY, NULL,
-	  "the period",
-	  offsetof(struct conf_policy, p_per), 0, 0, NULL,
-	  CONF_F_REQUIRED, CONF_CHK_NONE, NULL, 0, 0, 0 },
-	{ "algorithm", CONF_T_STRING, 0, 0, NULL,
-	  "fixed_window, sliding_log, sliding_window or token_bucket",
-	  offsetof(struct conf_policy, p_algorithm), 0, 0, NULL, 0,
-	  CONF_CHK_ALGO, NULL, 0, 0, 0 },
-	{ "burst", CONF_T_U64, 0, UINT32_MAX, NULL,
-	  "token_bucket: requests that may come at once; 0 means requests",
-	  offsetof(struct conf_policy, p_burst), 0, 0, NULL, 0,
-	  CONF_CHK_NONE, NULL, 0, 0, 0 },
-	{ "dry_run", CONF_T_BOOL, 0, 1, "false",
-	  "count and report, never refuse",
-	  offsetof(struct conf_policy, p_dry_run), 0, 0, NULL, 0,
-	  CONF_CHK_NONE, NULL, 0, 0, 0 },
-	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE, NULL, 0, 0,
-	  0 }
-};
-
-static const struct conf_opt conf_table_throttling[] = {
-	{ "headers", CONF_T_BOOL, 0, 1, "true",
-	  "quota headers on accepted responses too, not only on 429",
-	  offsetof(struct conf_throttling, t_headers), 0, 0, NULL, 0,
-	  CONF_CHK_NONE, NULL, 0, 0, 0 },
-	{ "consumer_header", CONF_T_STRING, 0, 0, NULL,
-	  "request header naming the consumer; unset: none (testing only)",
-	  offsetof(struct conf_throttling, t_consumer_header), 0, 0, NULL, 0,
-	  CONF_CHK_HEADER_NAME, NULL, 0, 0, 0 },
-	{ "unauthenticated_tier", CONF_T_STRING, 0, 0, "Unlimited",
-	  "policy per client address for requests without a consumer; "
-	  "Unlimited (the default) turns the level off",
-	  offsetof(struct conf_throttling, t_unauthenticated_tier), 0, 0,
-	  NULL, 0, CONF_CHK_POLICY_REF, NULL, 0, 0, 0 },
-	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE, NULL, 0, 0,
-	  0 }
-};
-
 static const struct conf_opt conf_table_consumer[] = {
 	{ "name", CONF_T_STRING, 0, 0, NULL,
 	  "consumer name; addresses it in MGW_CONSUMERS_<NAME>_*",
 	  offsetof(struct conf_consumer, cs_name), 0, 0, NULL,
 	  CONF_F_REQUIRED, CONF_CHK_ANAME, NULL, 0, 0, 0 },
-	{ "tier", CONF_T_STRING, 0, 0, NULL,
-	  "application policy: the consumer's requests to all APIs",
-	  offsetof(struct conf_consumer, cs_tier), 0, 0, NULL, 0,
-	  CONF_CHK_POLICY_REF, NULL, 0, 0, 0 },
-	{ "subscription_tier", CONF_T_STRING, 0, 0, NULL,
-	  "policy per API for this consumer, instead of the API's",
-	  offsetof(struct conf_consumer, cs_subscription_tier), 0, 0, NULL,
-	  0, CONF_CHK_POLICY_REF, NULL, 0, 0, 0 },
 	{ "certificates", CONF_T_STRINGS, 0, 0, NULL,
 	  "client certificates that identify it: \"sha256:<hex>\"",
 	  offsetof(struct conf_consumer, cs_certificates),
@@ -686,47 +615,6 @@ static const struct conf_opt conf_table_security[] = {
 	  0 }
 };
 
-static const struct conf_opt conf_table_analytics[] = {
-	{ "enabled", CONF_T_BOOL, 0, 1, "false",
-	  "write one usage event per request",
-	  offsetof(struct conf_analytics, an_enabled), 0, 0, NULL, 0,
-	  CONF_CHK_NONE, NULL, 0, 0, 0 },
-	{ "directory", CONF_T_STRING, 0, 0, LOCALSTATEDIR "/log/mgw/analytics",
-	  "where event files are written and completed",
-	  offsetof(struct conf_analytics, an_directory), 0, 0, NULL, 0,
-	  CONF_CHK_NONE, NULL, 0, 0, 0 },
-	{ "flush_interval", CONF_T_DURATION, 10, 60 * MS_SEC, "1s",
-	  "longest time an event waits in a worker's buffer",
-	  offsetof(struct conf_analytics, an_flush_interval), 0, 0, NULL, 0,
-	  CONF_CHK_NONE, NULL, 0, 0, 0 },
-	{ "buffer_size", CONF_T_SIZE, 4 * KB, 16 * MB, "64k",
-	  "events buffered per worker before a write",
-	  offsetof(struct conf_analytics, an_buffer_size), 0, 0, NULL, 0,
-	  CONF_CHK_NONE, NULL, 0, 0, 0 },
-	{ "rotate_size", CONF_T_SIZE, 64 * KB, 64 * GB, "10m",
-	  "a file is completed when it reaches this size",
-	  offsetof(struct conf_analytics, an_rotate_size), 0, 0, NULL, 0,
-	  CONF_CHK_NONE, NULL, 0, 0, 0 },
-	{ "rotate_interval", CONF_T_DURATION, 0, MS_DAY, "1h",
-	  "a non-empty file is completed after this long; 0: by size only",
-	  offsetof(struct conf_analytics, an_rotate_interval), 0, 0, NULL, 0,
-	  CONF_CHK_NONE, NULL, 0, 0, 0 },
-	{ "compress", CONF_T_BOOL, 0, 1, "false",
-	  "gzip completed files",
-	  offsetof(struct conf_analytics, an_compress), 0, 0, NULL, 0,
-	  CONF_CHK_NONE, NULL, 0, 0, 0 },
-	{ "max_files", CONF_T_UINT, 0, 1000000, "0",
-	  "completed files kept, oldest removed first; 0 keeps all",
-	  offsetof(struct conf_analytics, an_max_files), 0, 0, NULL, 0,
-	  CONF_CHK_NONE, NULL, 0, 0, 0 },
-	{ "max_age", CONF_T_DURATION, 0, 3660 * MS_DAY, "0s",
-	  "completed files older than this are removed; 0 keeps them",
-	  offsetof(struct conf_analytics, an_max_age), 0, 0, NULL, 0,
-	  CONF_CHK_NONE, NULL, 0, 0, 0 },
-	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, CONF_CHK_NONE, NULL, 0, 0,
-	  0 }
-};
-
 static const struct conf_opt conf_table_metrics[] = {
 	{ "enabled", CONF_T_BOOL, 0, 1, "true",
 	  "count per-API metrics for /metrics and the status page",
@@ -781,21 +669,6 @@ const struct conf_opt conf_table[] = {
 	  "shared memory",
 	  offsetof(struct mgw_conf, c_shm), 0, 0, conf_table_shm, 0,
 	  CONF_CHK_NONE, NULL, 0, 0, 0 },
-	/*
-	 * policies must come before every key that references a policy
-	 * (throttling, consumers, apis): CONF_CHK_POLICY_REF looks the
-	 * name up in what has been stored so far.
-	 */
-	{ "policies", CONF_T_LIST, 0, 0, NULL,
-	  "throttling policies, beside the built-in ones",
-	  offsetof(struct mgw_conf, c_policies),
-	  offsetof(struct mgw_conf, c_npolicies),
-	  sizeof(struct conf_policy), conf_table_policy, 0,
-	  CONF_CHK_POLICY, NULL, 0, 0, 0 },
-	{ "throttling", CONF_T_GROUP, 0, 0, NULL,
-	  "gateway-wide throttling settings",
-	  offsetof(struct mgw_conf, c_throttling), 0, 0,
-	  conf_table_throttling, 0, CONF_CHK_NONE, NULL, 0, 0, 0 },
 	/* security comes before apis: CONF_CHK_SECURITY looks at it. */
 	{ "security", CONF_T_GROUP, 0, 0, NULL,
 	  "authentication: JWT issuers, what goes upstream",
@@ -815,10 +688,6 @@ const struct conf_opt conf_table[] = {
 	  sizeof(struct conf_api), conf_table_api, 0,
 	  CONF_CHK_API, NULL, 0, MGW_SCOPE_API,
 	  offsetof(struct conf_api, a_settings) },
-	{ "analytics", CONF_T_GROUP, 0, 0, NULL,
-	  "usage events for metering",
-	  offsetof(struct mgw_conf, c_analytics), 0, 0, conf_table_analytics,
-	  0, CONF_CHK_NONE, NULL, 0, 0, 0 },
 	{ "metrics", CONF_T_GROUP, 0, 0, NULL,
 	  "Prometheus metrics and the status page",
 	  offsetof(struct mgw_conf, c_metrics), 0, 0, conf_table_metrics,

@@ -31,7 +31,6 @@
 
 #include "lib.h"
 #include "master.h"
-#include "throttle.h"
 #include "jwt.h"
 
 #define CONF_MAXENV	6	/* components of conf_override.o_path */
@@ -137,8 +136,6 @@ static int	conf_check_name(const char *, const char *);
 static int	conf_check_token(const char *);
 static int	conf_cert_fp(char *);
 static char	*conf_where(struct conf_ctx *, const struct conf_node *);
-static void	conf_check_policy(struct conf_ctx *, const struct conf_opt *,
-		    struct conf_policy *, size_t, struct conf_node *);
 static int	conf_listen_parse(const char *, struct sockaddr_storage *,
 		    socklen_t *, char **);
 static int	conf_resolve(const char *, const char *, int,
@@ -1527,11 +1524,9 @@ conf_check_value(struct conf_ctx *cx, struct conf_val *v, void *obj)
 	struct conf_listener	*l;
 	struct conf_gateway	*g;
 	struct conf_api		*a;
-	struct conf_policy	*p;
 	struct conf_tls		*tls;
 	struct conf_consumer	*cs;
 	struct conf_security	*sec;
-	enum throttle_algo	 algo;
 	char			*s, *why, ***ss;
 	size_t			 i, j, n;
 	long			 ncpu;
@@ -1600,25 +1595,6 @@ conf_check_value(struct conf_ctx *cx, struct conf_val *v, void *obj)
 		if (conf_res_path(s, &why) == -1) {
 			conf_verror(cx, v, "%s", why);
 			free(why);
-			error = -1;
-		}
-		break;
-	case CONF_CHK_ALGO:
-		p = obj;
-		if (throttle_algo_parse(p->p_algorithm, &algo) == -1) {
-			conf_verror(cx, v, "unknown algorithm '%s' (use "
-			    "fixed_window, sliding_log, sliding_window or "
-			    "token_bucket)", p->p_algorithm);
-			error = -1;
-		} else
-			p->p_algo = algo;
-		break;
-	case CONF_CHK_POLICY_REF:
-		/* policies is walked first (conf-table.c), so this sees it. */
-		s = *CONF_FIELD(obj, t->t_off, char *);
-		if (conf_policy_find(cx->cx_conf, s) == NULL) {
-			conf_verror(cx, v, "unknown policy '%s' (define it in "
-			    "policies, or use a built-in one)", s);
 			error = -1;
 		}
 		break;
@@ -1972,9 +1948,6 @@ conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
 		ep->ep_mock_bodylen = ep->ep_mock_body != NULL ?
 		    strlen(ep->ep_mock_body) : 0;
 		break;
-	case CONF_CHK_POLICY:
-		conf_check_policy(cx, t, items, i, node);
-		break;
 	case CONF_CHK_CONSUMER:
 		cs = items;
 		cs[i].cs_conf = cx->cx_conf;
@@ -2034,72 +2007,6 @@ conf_where(struct conf_ctx *cx, const struct conf_node *node)
 	xasprintf(&where, "%s:%d: %s", name, node->n_line, node->n_path);
 	free(name);
 	return (where);
-}
-
-/*
- * A policy item once all its keys are stored: a unique name, and the
- * combinations of algorithm, requests and burst the throttle accepts.
- * Checks that depend on the algorithm are skipped when it was refused.
- */
-static void
-conf_check_policy(struct conf_ctx *cx, const struct conf_opt *t,
-    struct conf_policy *p, size_t i, struct conf_node *node)
-{
-	struct throttle_policy	 tp;
-	enum throttle_algo	 algo = THROTTLE_FIXED_WINDOW;
-	char			*why;
-	const char		*msg;
-	size_t			 j;
-
-	for (j = 0; j < i && p[i].p_name != NULL; j++) {
-		if (p[j].p_name == NULL ||
-		    strcmp(p[i].p_name, p[j].p_name) != 0)
-			continue;
-		conf_errorat(cx, node->n_file, node->n_line,
-		    "%s: duplicate policy name '%s'", node->n_path,
-		    p[i].p_name);
-		break;
-	}
-	if (p[i].p_algorithm != NULL &&
-	    throttle_algo_parse(p[i].p_algorithm, &algo) == -1)
-		return;
-	if (conf_given(node, t->t_sub, "burst") &&
-	    algo != THROTTLE_TOKEN_BUCKET) {
-		conf_member_error(cx, node, "burst", "burst applies to "
-		    "token_bucket only, not %s", throttle_algo_name(algo));
-		return;
-	}
-	if (algo == THROTTLE_SLIDING_LOG &&
-	    p[i].p_requests > THROTTLE_LOG_MAX) {
-		conf_member_error(cx, node, "requests", "%" PRIu64 " is over "
-		    "%d: sliding_log keeps one timestamp per request; use "
-		    "sliding_window above %d", p[i].p_requests,
-		    THROTTLE_LOG_MAX, THROTTLE_LOG_MAX);
-		return;
-	}
-	/* requests or per refused already: nothing more to say. */
-	if (p[i].p_requests == 0 || p[i].p_per == 0)
-		return;
-
-	/* What is left is the throttle's own arithmetic bound on burst. */
-	memset(&tp, 0, sizeof(tp));
-	tp.tp_id = i;
-	tp.tp_limit = p[i].p_requests;
-	tp.tp_period = p[i].p_per;
-	tp.tp_burst = p[i].p_burst;
-	tp.tp_algo = algo;
-	tp.tp_dry_run = p[i].p_dry_run;
-	if (throttle_policy_check(&tp, &why) == -1) {
-		/* Drop the throttle's "policy N: ", which names no item. */
-		msg = strstr(why, ": ");
-		msg = msg != NULL ? msg + 2 : why;
-		if (algo == THROTTLE_TOKEN_BUCKET)
-			conf_member_error(cx, node, "burst", "%s", msg);
-		else
-			conf_errorat(cx, node->n_file, node->n_line, "%s: %s",
-			    node->n_path, msg);
-		free(why);
-	}
 }
 
 /* An HTTP field name: an RFC 9110 token. */
@@ -2547,8 +2454,10 @@ conf_env_report(struct conf_ctx *cx, struct mgw_conf *conf)
 				if (strcmp(t->t_name, o->o_path[0]) == 0)
 					break;
 			}
-			if (t->t_type == CONF_T_LIST &&
-			    !conf_env_item(t, conf, o->o_path[1]))
+			/* A plugin's list is in the plugin's struct. */
+			if (t->t_type == CONF_T_LIST && !conf_env_item(t,
+			    t->t_plugin != 0 ? cx->cx_top[t->t_plugin - 1] :
+			    conf, o->o_path[1]))
 				xasprintf(&why, "no item named '%s' in %s",
 				    o->o_path[1], o->o_path[0]);
 			else

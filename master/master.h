@@ -75,10 +75,7 @@ enum conf_check {
 	CONF_CHK_RESOURCE,	/* item: methods, index */
 	CONF_CHK_ENDPOINTS,	/* group: production xor mock */
 	CONF_CHK_MOCK,		/* group: body length */
-	CONF_CHK_ALGO,		/* throttle algorithm -> p_algo */
-	CONF_CHK_POLICY_REF,	/* names a configured or built-in policy */
 	CONF_CHK_HEADER_NAME,	/* an HTTP header name (RFC 9110 token) */
-	CONF_CHK_POLICY,	/* item: unique name, algorithm limits */
 	CONF_CHK_CONSUMER,	/* item: unique name */
 	CONF_CHK_LOG_FORMAT,	/* "combined" or "json" */
 	CONF_CHK_TLS,		/* group: listener tls, where, client_ca */
@@ -122,23 +119,6 @@ struct conf_opt {
 	size_t			 t_soff;	/* the items' void ** settings */
 };
 extern const struct conf_opt conf_table[];
-
-/* conf-policy.c */
-/*
- * The WSO2-compatible built-in policy called name (10kPerMin, Gold,
- * Unauthenticated, ...), or NULL if there is none.  "Unlimited" is a
- * policy with p_requests == 0: it never limits, and a caller must test
- * for that before handing the policy to the throttle.  Any process.
- */
-const struct conf_policy *conf_policy_builtin(const char *);
-/*
- * The policy a reference such as an API's throttling names: the one in
- * conf's policies list (conf may be NULL), else the built-in one, else
- * NULL.  A configured policy overrides a built-in of the same name.  Any
- * process; conf is only read.
- */
-const struct conf_policy *conf_policy_find(const struct mgw_conf *,
-	    const char *);
 
 /* conf-env.c */
 /*

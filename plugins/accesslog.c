@@ -20,6 +20,7 @@
 
 #include "lib.h"
 #include "master.h"
+#include "throttle.h"
 #include <mgw/plugin.h>
 
 /*
@@ -433,13 +434,15 @@ static const char *
 accesslog_consumer(const struct mgw_conf *conf, struct mgw_request *r,
     char *buf, size_t size)
 {
+	const struct throttle_conf_throttling *tt;
 	const char	*v;
 	size_t		 len, i;
 
 	if ((v = mgw_request_consumer(r)) != NULL)
 		return (v);
-	if (conf->c_throttling.t_consumer_header == NULL ||
-	    (v = mgw_request_header(r, conf->c_throttling.t_consumer_header,
+	tt = &throttle_conf(conf)->tc_throttling;
+	if (tt->t_consumer_header == NULL ||
+	    (v = mgw_request_header(r, tt->t_consumer_header,
 	    &len)) == NULL || len == 0 || len >= size)
 		return (NULL);
 	for (i = 0; i < conf->c_nconsumers; i++) {

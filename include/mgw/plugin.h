@@ -226,6 +226,8 @@ const void	*mgw_conf_loading(const struct mgw_plugin *);
 /* The user and group workers run as (-1: unchanged), for files. */
 int		 mgw_conf_worker_ids(const struct mgw_conf *, uid_t *,
 		    gid_t *);
+/* shm.size: bytes of the general zone, by which a plugin may size its own. */
+uint64_t	 mgw_conf_shm_size(const struct mgw_conf *);
 size_t		 mgw_conf_napis(const struct mgw_conf *);
 const struct mgw_api *mgw_conf_api(const struct mgw_conf *, size_t);
 const char	*mgw_api_name(const struct mgw_api *);
