@@ -54,16 +54,19 @@ mgw_conf_settings(const struct mgw_conf *conf, const struct mgw_plugin *p)
 }
 
 /*
- * "file:line" where the value at field (or the group or list item at
- * field) was written, NULL if it took its default or came from the
- * environment.  The first value recorded at that address wins: an item's
- * own line rather than its first key's.
+ * "file:line: path" where the value at field (or the group or list item
+ * at field) was written, NULL if it took its default or came from the
+ * environment; conf NULL: the configuration being loaded.  The first
+ * value recorded at an address wins: an item's own line rather than its
+ * first key's.
  */
 const char *
 mgw_conf_where(const struct mgw_conf *conf, const void *field)
 {
 	size_t	 i;
 
+	if (conf == NULL && (conf = conf_loading_conf()) == NULL)
+		return (NULL);
 	for (i = 0; i < conf->c_nwheres; i++) {
 		if (conf->c_wheres[i].w_field == field)
 			return (conf->c_wheres[i].w_where);

@@ -157,70 +157,8 @@ struct conf_consumer {
 	size_t			 cs_ncertificates;
 	char			**cs_certificate_subjects;	/* RFC 2253 */
 	size_t			 cs_ncertificate_subjects;
-	char			**cs_jwt_subjects;	/* sub, client_id, azp */
-	size_t			 cs_njwt_subjects;
-	char			**cs_api_keys;	/* "sha256:<64 lowercase hex>" */
-	size_t			 cs_napi_keys;
-	char			**cs_basic_users;	/* htpasswd user names */
-	size_t			 cs_nbasic_users;
-	char			**cs_subscriptions;	/* API names */
-	size_t			 cs_nsubscriptions;
-	int			 cs_subscriptions_set;	/* 0: every API */
 	void			**cs_settings;	/* by plugin position */
 	struct mgw_conf		*cs_conf;	/* the one it belongs to */
-};
-
-/* One trusted JWT issuer (security.jwt = ( ... )). */
-struct conf_jwt_issuer {
-	char			*ji_issuer;	/* the iss claim, exactly */
-	char			**ji_audiences;	/* any one in aud; none: unchecked */
-	size_t			 ji_naudiences;
-	char			*ji_jwks_file;	/* JWKS document path */
-	char			**ji_keys;	/* PEM public keys or certificates */
-	size_t			 ji_nkeys;
-	char			*ji_algorithm;	/* pins PEM RSA and JWKS RSA/oct keys */
-	uint64_t		 ji_leeway;	/* ms of clock skew allowed */
-	int			 ji_allow_no_exp;	/* exp optional */
-	char			*ji_jwks_url;	/* fetched by the master */
-	uint64_t		 ji_jwks_refresh;	/* ms; without max-age */
-	uint64_t		 ji_jwks_timeout;	/* ms, one fetch */
-	char			*ji_jwks_ca;	/* https: CA file; NULL system */
-	char			*ji_where;	/* "file:line: path", key errors */
-};
-
-/* security.introspection: { ... }: OAuth2 opaque tokens (RFC 7662). */
-struct conf_introspection {
-	char			*in_url;	/* NULL: not configured */
-	char			*in_client_id;	/* Basic credentials, or none */
-	char			*in_client_secret;
-	uint64_t		 in_timeout;	/* ms, one introspection */
-	char			*in_ca;		/* https: CA file; NULL system */
-	int			 in_verify;	/* https: verify the server */
-	char			*in_where;	/* "file:line: path", errors */
-};
-
-/* security.token_cache: { ... }: verified credentials in shm. */
-struct conf_token_cache {
-	uint64_t		 tc_size;	/* bytes; 0 disables */
-	uint64_t		 tc_ttl;	/* ms, longest positive entry */
-	uint64_t		 tc_negative_ttl;	/* ms, refused credential */
-};
-
-/* security: { ... }: authentication (plugins/authn*.c). */
-struct conf_security {
-	struct conf_jwt_issuer	*s_jwt;
-	size_t			 s_njwt;
-	int			 s_forward_credentials;	/* keep credentials */
-	char			*s_consumer_header;	/* upstream, NULL none */
-	char			*s_claims_header;	/* upstream, NULL none */
-	char			*s_api_key_header;	/* NULL: not in a header */
-	char			*s_api_key_query;	/* NULL: not in the query */
-	char			*s_htpasswd;	/* path, NULL: no Basic */
-	char			*s_basic_realm;
-	struct conf_introspection *s_introspection;	/* NULL: none */
-	struct conf_token_cache	 s_token_cache;
-	char			*s_revocation_file;	/* NULL: not persisted */
-	uint32_t		 s_revocation_max;	/* entries in shm */
 };
 
 struct conf_resource {
@@ -228,11 +166,6 @@ struct conf_resource {
 	uint32_t		 r_methods;	/* bit set of 1 << enum conf_method */
 	struct conf_endpoints	*r_endpoints;	/* NULL: the API's */
 	int			 r_index;	/* position in api->a_resources */
-	char			**r_security;	/* mechanisms: "jwt" */
-	size_t			 r_nsecurity;
-	int			 r_security_set;	/* 0: the API's */
-	char			**r_scopes;	/* any one is enough */
-	size_t			 r_nscopes;
 	void			**r_settings;	/* by plugin position */
 	struct mgw_conf		*r_conf;	/* the one it belongs to */
 };
@@ -252,8 +185,6 @@ struct conf_api {
 	int			 a_mutual_tls;	/* enum conf_mutual_tls */
 	struct conf_resource	*a_resources;	/* none: every path, every method */
 	size_t			 a_nresources;
-	char			**a_security;	/* mechanisms; none: open */
-	size_t			 a_nsecurity;
 	int			 a_index;	/* position in conf->c_apis */
 	uint32_t		 a_metrics;	/* metrics series, set by master */
 	void			**a_settings;	/* by plugin position */
@@ -333,7 +264,7 @@ struct conf_plugin_entry {
 /* Where the loader found a value, for mgw_conf_where(). */
 struct conf_where {
 	const void		*w_field;
-	char			*w_where;	/* "file:line" */
+	char			*w_where;	/* "file:line: path" */
 };
 
 struct mgw_conf {
@@ -351,7 +282,6 @@ struct mgw_conf {
 	size_t			 c_napis;
 	struct conf_consumer	*c_consumers;
 	size_t			 c_nconsumers;
-	struct conf_security	 c_security;
 	struct conf_metrics	 c_metrics;
 	char			**c_overrides;	/* "MGW_X=v" applied, for -n */
 	size_t			 c_noverrides;
@@ -361,6 +291,7 @@ struct mgw_conf {
 	size_t			 c_ntables;
 	struct conf_where	*c_wheres;
 	size_t			 c_nwheres;
+	char			*c_log_redact;	/* query parameter logs hide */
 };
 
 #endif /* MGW_CONF_T_H */

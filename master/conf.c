@@ -31,7 +31,6 @@
 
 #include "lib.h"
 #include "master.h"
-#include "jwt.h"
 
 #define CONF_MAXENV	6	/* components of conf_override.o_path */
 
@@ -153,7 +152,7 @@ static void	conf_free_group(const struct conf_opt *, void *, void **);
 static void	*conf_target(const struct conf_opt *, void *,
 		    const struct conf_node *);
 static void	conf_where_add(struct conf_ctx *, const void *, const char *,
-		    int);
+		    int, const char *);
 static void	conf_check_fn(struct conf_ctx *, struct conf_val *,
 		    const struct conf_node *, const struct conf_opt *, void *,
 		    void *);
@@ -540,7 +539,7 @@ conf_walk_value(struct conf_ctx *cx, const struct conf_opt *t, void *obj,
 
 	if (v.v_set != NULL)
 		conf_where_add(cx, CONF_FIELD(obj, t->t_off, char), v.v_file,
-		    v.v_line);
+		    v.v_line, path);
 	if (conf_convert(cx, &v, obj) == 0 &&
 	    conf_check_value(cx, &v, obj) == 0 && t->t_fn != NULL)
 		conf_check_fn(cx, &v, NULL, t, obj,
@@ -578,7 +577,7 @@ conf_walk_sub(struct conf_ctx *cx, const struct conf_opt *t, void *obj,
 
 	conf_node_child(node, &cn, m, xstrdup(path), t->t_name);
 	if (m != NULL)
-		conf_where_add(cx, child, cn.n_file, cn.n_line);
+		conf_where_add(cx, child, cn.n_file, cn.n_line, cn.n_path);
 	conf_walk_group(cx, t->t_sub, child, &cn);
 	given = bad || m != NULL || cn.n_given != 0;
 	if (!given && (t->t_flags & CONF_F_REQUIRED))
@@ -651,7 +650,7 @@ conf_walk_list(struct conf_ctx *cx, const struct conf_opt *t, void *obj,
 		} else
 			cn.n_envok = 0;
 		item = items + i * t->t_size;
-		conf_where_add(cx, item, cn.n_file, cn.n_line);
+		conf_where_add(cx, item, cn.n_file, cn.n_line, cn.n_path);
 		if (t->t_scope != 0) {
 			cn.n_settings = conf_settings_new(cx, t->t_scope, i);
 			*CONF_FIELD(item, t->t_soff, void **) = cn.n_settings;
@@ -702,10 +701,10 @@ conf_target(const struct conf_opt *t, void *obj, const struct conf_node *node)
 	return (node->n_settings[t->t_plugin - 1]);
 }
 
-/* Remember that the value at field came from file:line. */
+/* Remember that the value at field came from file:line, key path. */
 static void
 conf_where_add(struct conf_ctx *cx, const void *field, const char *file,
-    int line)
+    int line, const char *path)
 {
 	struct mgw_conf	*conf = cx->cx_conf;
 	char		*name;
@@ -714,8 +713,8 @@ conf_where_add(struct conf_ctx *cx, const void *field, const char *file,
 	conf->c_wheres = xreallocarray(conf->c_wheres, conf->c_nwheres + 1,
 	    sizeof(*conf->c_wheres));
 	conf->c_wheres[conf->c_nwheres].w_field = field;
-	xasprintf(&conf->c_wheres[conf->c_nwheres++].w_where, "%s:%d", name,
-	    line);
+	xasprintf(&conf->c_wheres[conf->c_nwheres++].w_where, "%s:%d: %s",
+	    name, line, path);
 	free(name);
 }
 
@@ -1526,9 +1525,8 @@ conf_check_value(struct conf_ctx *cx, struct conf_val *v, void *obj)
 	struct conf_api		*a;
 	struct conf_tls		*tls;
 	struct conf_consumer	*cs;
-	struct conf_security	*sec;
-	char			*s, *why, ***ss;
-	size_t			 i, j, n;
+	char			*s, *why;
+	size_t			 i;
 	long			 ncpu;
 	int			 error = 0;
 
@@ -1605,40 +1603,6 @@ conf_check_value(struct conf_ctx *cx, struct conf_val *v, void *obj)
 			error = -1;
 		}
 		break;
-	case CONF_CHK_HEADER_NAME_OPT:
-	case CONF_CHK_EMPTY_NULL:
-		s = *CONF_FIELD(obj, t->t_off, char *);
-		if (s != NULL && *s == '\0') {
-			free(s);
-			*CONF_FIELD(obj, t->t_off, char *) = NULL;
-		} else if (t->t_check == CONF_CHK_HEADER_NAME_OPT &&
-		    conf_check_token(s) == -1) {
-			conf_verror(cx, v, "bad header name '%s'", s);
-			error = -1;
-		}
-		break;
-	case CONF_CHK_QUERY_NAME:
-		s = *CONF_FIELD(obj, t->t_off, char *);
-		if (*s == '\0' || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "abcdefghijklmnopqrstuvwxyz0123456789-._~") != strlen(s)) {
-			conf_verror(cx, v, "bad query parameter name '%s' "
-			    "(letters, digits, -._~)", s);
-			error = -1;
-		}
-		break;
-	case CONF_CHK_API_KEYS:
-		ss = CONF_FIELD(obj, t->t_off, char **);
-		n = *CONF_FIELD(obj, t->t_off2, size_t);
-		for (i = 0; i < n; i++) {
-			if (conf_cert_fp((*ss)[i]) == 0)
-				continue;
-			conf_verror(cx, v, "bad API key hash (\"sha256:\" and "
-			    "64 hex digits, as printed by "
-			    "printf %%s KEY | sha256sum); keys are never "
-			    "stored in clear");
-			error = -1;
-		}
-		break;
 	case CONF_CHK_LOG_FORMAT:
 		s = *CONF_FIELD(obj, t->t_off, char *);
 		if (conf_log_format(s) == -1) {
@@ -1704,53 +1668,6 @@ conf_check_value(struct conf_ctx *cx, struct conf_val *v, void *obj)
 			error = -1;
 		}
 		break;
-	case CONF_CHK_SECURITY:
-		/* security is walked before consumers and apis. */
-		ss = CONF_FIELD(obj, t->t_off, char **);
-		n = *CONF_FIELD(obj, t->t_off2, size_t);
-		sec = &cx->cx_conf->c_security;
-		for (i = 0; i < n; i++) {
-			for (j = 0; j < i; j++)
-				if (strcmp((*ss)[i], (*ss)[j]) == 0)
-					break;
-			if (j < i) {
-				conf_verror(cx, v, "security mechanism '%s' "
-				    "listed twice", (*ss)[i]);
-				error = -1;
-			} else if (strcmp((*ss)[i], "jwt") == 0) {
-				if (sec->s_njwt == 0) {
-					conf_verror(cx, v, "jwt needs at least "
-					    "one issuer in security.jwt");
-					error = -1;
-				}
-			} else if (strcmp((*ss)[i], "api_key") == 0) {
-				if (sec->s_api_key_header == NULL &&
-				    sec->s_api_key_query == NULL) {
-					conf_verror(cx, v, "api_key needs "
-					    "security.api_key_header or "
-					    "api_key_query");
-					error = -1;
-				}
-			} else if (strcmp((*ss)[i], "basic") == 0) {
-				if (sec->s_htpasswd == NULL) {
-					conf_verror(cx, v, "basic needs "
-					    "security.htpasswd");
-					error = -1;
-				}
-			} else if (strcmp((*ss)[i], "oauth2") == 0) {
-				if (sec->s_introspection == NULL) {
-					conf_verror(cx, v, "oauth2 needs "
-					    "security.introspection");
-					error = -1;
-				}
-			} else {
-				conf_verror(cx, v, "unknown security mechanism "
-				    "'%s' (jwt, api_key, basic or oauth2)",
-				    (*ss)[i]);
-				error = -1;
-			}
-		}
-		break;
 	default:
 		break;
 	}
@@ -1800,8 +1717,6 @@ conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
 	struct conf_tls		*tls;
 	struct conf_upstream_tls *ut;
 	struct conf_gateway	*g;
-	struct conf_jwt_issuer	*ji;
-	struct conf_introspection *in;
 	size_t			 j;
 	int			 prod, mock;
 
@@ -1871,7 +1786,6 @@ conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
 		r = items;
 		r[i].r_index = i;
 		r[i].r_conf = cx->cx_conf;
-		r[i].r_security_set = conf_given(node, t->t_sub, "security");
 		if (r[i].r_methods == 0)
 			r[i].r_methods = CONF_M_ALL;
 		break;
@@ -1921,21 +1835,6 @@ conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
 			    "%s: trusted_client_certificate_crl needs "
 			    "trusted_client_certificate_ca", node->n_path);
 		break;
-	case CONF_CHK_INTROSPECTION:
-		in = items;
-		free(in->in_where);
-		in->in_where = conf_where(cx, node);
-		if (in->in_url != NULL &&
-		    strncmp(in->in_url, "http://", 7) != 0 &&
-		    strncmp(in->in_url, "https://", 8) != 0)
-			conf_member_error(cx, node, "url", "'%s' is not an "
-			    "http:// or https:// URL", in->in_url);
-		if ((in->in_client_id == NULL) !=
-		    (in->in_client_secret == NULL))
-			conf_errorat(cx, node->n_file, node->n_line,
-			    "%s: client_id and client_secret go together",
-			    node->n_path);
-		break;
 	case CONF_CHK_UPSTREAM_TLS:
 		ut = items;
 		if ((ut->ut_certificate == NULL) != (ut->ut_key == NULL))
@@ -1960,37 +1859,6 @@ conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
 			    cs[i].cs_name);
 			break;
 		}
-		cs[i].cs_subscriptions_set = conf_given(node, t->t_sub,
-		    "subscriptions");
-		break;
-	case CONF_CHK_JWT_ISSUER:
-		ji = items;
-		free(ji[i].ji_where);
-		ji[i].ji_where = conf_where(cx, node);
-		for (j = 0; j < i && ji[i].ji_issuer != NULL; j++) {
-			if (ji[j].ji_issuer == NULL ||
-			    strcmp(ji[i].ji_issuer, ji[j].ji_issuer) != 0)
-				continue;
-			conf_errorat(cx, node->n_file, node->n_line,
-			    "%s: duplicate issuer '%s'", node->n_path,
-			    ji[i].ji_issuer);
-			break;
-		}
-		if ((ji[i].ji_jwks_file != NULL) + (ji[i].ji_nkeys > 0) +
-		    (ji[i].ji_jwks_url != NULL) != 1)
-			conf_errorat(cx, node->n_file, node->n_line,
-			    "%s: set one of jwks_file, jwks_url or keys",
-			    node->n_path);
-		if (ji[i].ji_jwks_url != NULL &&
-		    strncmp(ji[i].ji_jwks_url, "http://", 7) != 0 &&
-		    strncmp(ji[i].ji_jwks_url, "https://", 8) != 0)
-			conf_member_error(cx, node, "jwks_url", "'%s' is not "
-			    "an http:// or https:// URL", ji[i].ji_jwks_url);
-		if (ji[i].ji_algorithm != NULL &&
-		    jwt_alg_byname(ji[i].ji_algorithm) == JWT_ALG_NONE)
-			conf_member_error(cx, node, "algorithm", "unknown "
-			    "algorithm '%s' (RS256, PS256, ES256, EdDSA, "
-			    "HS256, ...)", ji[i].ji_algorithm);
 		break;
 	default:
 		break;
@@ -2594,10 +2462,6 @@ conf_free(struct mgw_conf *conf)
 	if (conf == NULL)
 		return;
 	tls_conf_free(conf);
-	for (i = 0; i < conf->c_security.s_njwt; i++)
-		free(conf->c_security.s_jwt[i].ji_where);
-	if (conf->c_security.s_introspection != NULL)
-		free(conf->c_security.s_introspection->in_where);
 	/* The walk that filled the plugins' structs frees them too. */
 	top = xcalloc(conf->c_nplugins + 1, sizeof(*top));
 	for (i = 0; i < conf->c_nplugins; i++)
@@ -2621,6 +2485,7 @@ conf_free(struct mgw_conf *conf)
 	for (i = 0; i < conf->c_nwheres; i++)
 		free(conf->c_wheres[i].w_where);
 	free(conf->c_wheres);
+	free(conf->c_log_redact);
 	free(conf->c_gateway.trusted);
 	for (i = 0; i < conf->c_noverrides; i++)
 		free(conf->c_overrides[i]);
@@ -2703,6 +2568,28 @@ conf_cidr_match(const struct conf_cidr *list, size_t n,
 		return (1);
 	}
 	return (0);
+}
+
+/* The configuration conf_load() is filling, or NULL.  Master only. */
+struct mgw_conf *
+conf_loading_conf(void)
+{
+	return (conf_loading != NULL ? conf_loading->cx_conf : NULL);
+}
+
+/*
+ * Master, inside a plugin's o_check while conf_load() runs: logs hide
+ * the value of the query parameter param.
+ */
+void
+mgw_conf_log_redact(const char *param)
+{
+	struct mgw_conf	*conf;
+
+	if ((conf = conf_loading_conf()) == NULL)
+		return;
+	free(conf->c_log_redact);
+	conf->c_log_redact = xstrdup(param);
 }
 
 /*

@@ -57,6 +57,7 @@
 #include "lib.h"
 #include "master.h"
 #include "shm.h"
+#include "authn-conf.h"
 #include "authn.h"
 #include "jwt.h"
 
@@ -353,7 +354,7 @@ jwks_zone_seed(struct shm_zone *nz, struct shm_zone *oz)
 static uint32_t
 jwks_layout(const struct mgw_conf *conf, size_t *np)
 {
-	const struct conf_security	*s = &conf->c_security;
+	const struct conf_security	*s = authn_security(conf);
 	uint64_t			 h;
 	size_t				 i, j;
 
@@ -385,7 +386,7 @@ jwks_layout(const struct mgw_conf *conf, size_t *np)
 int
 jwks_fetch_conf(const struct mgw_conf *conf, char **cause)
 {
-	const struct conf_security	*s = &conf->c_security;
+	const struct conf_security	*s = authn_security(conf);
 	struct shm_zone			*z, *old;
 	struct jwks_root		*root;
 	struct jwks_slot		*js;
@@ -807,7 +808,7 @@ void
 jwks_fetch_start(struct event_base *base, const struct mgw_conf *conf,
     int initial)
 {
-	const struct conf_security	*s = &conf->c_security;
+	const struct conf_security	*s = authn_security(conf);
 	const struct conf_jwt_issuer	*ji;
 	struct jwks_fetcher		*jf, **jfp;
 	struct shm_zone			*z;

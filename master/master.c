@@ -30,6 +30,7 @@
 #include "shm.h"
 #include "worker.h"
 #include "throttle.h"
+#include "authn-conf.h"
 
 #define RELOAD_READY_MS		10000	/* new workers must be ready by then */
 #define FAST_STOP_MS		5000	/* then SIGKILL */
@@ -671,7 +672,8 @@ master_throttle_show(const char *prefix, char **text)
 const char *
 master_revocation_file(void)
 {
-	return (m.cur != NULL ? m.cur->g_conf->c_security.s_revocation_file :
+	return (m.cur != NULL ?
+	    authn_security(m.cur->g_conf)->s_revocation_file :
 	    NULL);
 }
 

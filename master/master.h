@@ -21,6 +21,8 @@
  */
 int	conf_load(const char *, char **, struct mgw_conf **, char **);
 void	conf_free(struct mgw_conf *);
+/* The configuration conf_load() is filling now, or NULL. */
+struct mgw_conf *conf_loading_conf(void);
 const char *conf_method_name(enum conf_method);
 int	conf_method_parse(const char *, size_t);	/* -1 if unknown */
 int	conf_cidr_match(const struct conf_cidr *, size_t,
@@ -86,13 +88,6 @@ enum conf_check {
 	CONF_CHK_VERIFY_CLIENT,	/* off, optional, required */
 	CONF_CHK_MUTUAL_TLS,	/* mandatory or optional */
 	CONF_CHK_CERT_FP,	/* "sha256:<64 hex>" each */
-	CONF_CHK_SECURITY,	/* known mechanisms, configured */
-	CONF_CHK_JWT_ISSUER,	/* item: unique, keys from one source */
-	CONF_CHK_API_KEYS,	/* "sha256:<64 hex>" each, normalised */
-	CONF_CHK_INTROSPECTION,	/* group: url is http(s)://host:port/... */
-	CONF_CHK_QUERY_NAME,	/* a query parameter name */
-	CONF_CHK_HEADER_NAME_OPT, /* a header name, or "": NULL */
-	CONF_CHK_EMPTY_NULL,	/* "" becomes NULL */
 	CONF_CHK_PNAME		/* a plugin name: [a-z0-9_-], unique */
 };
 #define CONF_F_REQUIRED	0x1	/* error if absent */
@@ -197,6 +192,7 @@ struct jwks_ref {
 	struct shm_zone		*jr_zone;
 	struct jwks_slot	*jr_slot;
 };
+struct conf_jwt_issuer;
 int	jwks_fetch_check(const struct conf_jwt_issuer *, char **);
 int	jwks_fetch_conf(const struct mgw_conf *, char **);
 void	jwks_fetch_start(struct event_base *, const struct mgw_conf *, int);

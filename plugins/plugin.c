@@ -162,7 +162,7 @@ const char *
 mgw_request_log_uri(struct mgw_request *mr, size_t *len)
 {
 	struct request	*r = (struct request *)mr;
-	const char	*name = wenv->we_conf->c_security.s_api_key_query;
+	const char	*name = wenv->we_conf->c_log_redact;
 	const char	*u = r->r_url, *q, *p, *end, *amp, *eq;
 	char		*out, *o;
 	size_t		 nlen;

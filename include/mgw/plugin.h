@@ -214,10 +214,19 @@ const char	*mgw_conf_file(const struct mgw_conf *);	/* as loaded */
 const void	*mgw_conf_settings(const struct mgw_conf *,
 		    const struct mgw_plugin *);
 /*
- * "file:line" of the value stored at field (a pointer into a struct the
- * loader filled), for a plugin's own error messages; NULL if unknown.
+ * "file:line: path" of the value stored at field (a pointer into a struct
+ * the loader filled, or a group or list item itself), e.g. "mgw.conf:12:
+ * apis[0].throttling", for a plugin's own error messages; NULL if
+ * unknown (a default, the environment).  The string lives as long as the
+ * configuration.  conf NULL: the one being loaded, from an o_check.
  */
 const char	*mgw_conf_where(const struct mgw_conf *, const void *);
+/*
+ * Master, in an o_check during load: the access log and every other log
+ * shows the value of the query parameter param as "REDACTED" (see
+ * mgw_request_log_uri()).  Copied; one parameter, the last call wins.
+ */
+void		 mgw_conf_log_redact(const char *);
 /*
  * Master, in an o_check during load: p's MGW_SCOPE_TOP or ENTRY struct
  * of the configuration being loaded, as filled so far; NULL otherwise.
@@ -365,9 +374,10 @@ const char	*mgw_request_tier(struct mgw_request *);
 void		 mgw_request_set_key_type(struct mgw_request *, const char *);
 const char	*mgw_request_key_type(struct mgw_request *);
 /*
- * The request target as sent, with the value of every API key query
- * parameter (security.api_key_query) replaced by "REDACTED": what logs
- * may show.  Never NULL.
+ * The request target as sent, with the value of the query parameter a
+ * plugin named with mgw_conf_log_redact() (authentication's
+ * security.api_key_query) replaced by "REDACTED": what logs may show.
+ * Never NULL.
  */
 const char	*mgw_request_log_uri(struct mgw_request *, size_t *);
 /* The query string as sent, without the '?'; NULL if there is none. */

@@ -25,6 +25,7 @@
 #include "lib.h"
 #include "master.h"
 #include "throttle.h"
+#include "authn-conf.h"
 #include "tests.h"
 
 /* Line 1 of most broken configurations: one valid listener. */
@@ -945,7 +946,7 @@ test_security(void)
 	    "apis = ( " API_HEAD("a", "/a") MOCK
 	    "security = [ \"oauth2\", \"basic\", \"api_key\", \"jwt\" ]; } );\n");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c = test_load(f, NULL));
-	sec = &c->c_security;
+	sec = authn_security(c);
 	CU_ASSERT_STRING_EQUAL(sec->s_jwt[0].ji_jwks_url, "https://idp/jwks");
 	CU_ASSERT_EQUAL(sec->s_jwt[0].ji_jwks_refresh, 60 * 1000ULL);
 	CU_ASSERT_EQUAL(sec->s_jwt[0].ji_jwks_timeout, 5 * 1000ULL);
@@ -959,16 +960,16 @@ test_security(void)
 	CU_ASSERT_EQUAL(sec->s_token_cache.tc_negative_ttl, 0ULL);
 	CU_ASSERT_PTR_NULL(sec->s_revocation_file);
 	CU_ASSERT_EQUAL(sec->s_revocation_max, 100U);
-	CU_ASSERT_STRING_EQUAL(c->c_consumers[0].cs_api_keys[0], "sha256:ab"
+	CU_ASSERT_STRING_EQUAL(authn_consumer(c, 0)->cs_api_keys[0], "sha256:ab"
 	    "00000000000000000000000000000000000000000000000000000000000000");
-	CU_ASSERT_STRING_EQUAL(c->c_consumers[0].cs_basic_users[0], "bob");
-	CU_ASSERT_EQUAL(c->c_apis[0].a_nsecurity, 4);
+	CU_ASSERT_STRING_EQUAL(authn_consumer(c, 0)->cs_basic_users[0], "bob");
+	CU_ASSERT_EQUAL(authn_api(c, 0)->a_nsecurity, 4);
 	conf_free(c);
 
 	/* Defaults: header apikey, cache on, revocations persisted. */
 	f = test_write("listeners = ( { name = \"h\"; listen = \"127.0.0.1:1\"; } );\n");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c = test_load(f, NULL));
-	sec = &c->c_security;
+	sec = authn_security(c);
 	CU_ASSERT_PTR_NULL(sec->s_introspection);
 	CU_ASSERT_PTR_NULL(sec->s_htpasswd);
 	CU_ASSERT_PTR_NULL(sec->s_api_key_query);
