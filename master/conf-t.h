@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "lib.h"
+
 #define CONF_NAME_MAX		64	/* names of listeners, APIs, zones */
 
 /* OpenSSL's, opaque here: built by tls-conf.c, used by workers. */
@@ -137,18 +139,18 @@ struct conf_endpoints {
 	struct ssl_ctx_st	*ep_tls_ctx;	/* https URLs; tls_conf_build() */
 };
 
-/* HTTP methods as a bit set, indexed by enum conf_method. */
+/* HTTP methods as a bit set, indexed by enum conf_method: lib's. */
 enum conf_method {
-	CONF_M_GET = 0,
-	CONF_M_HEAD,
-	CONF_M_POST,
-	CONF_M_PUT,
-	CONF_M_DELETE,
-	CONF_M_PATCH,
-	CONF_M_OPTIONS,
-	CONF_M_MAX
+	CONF_M_GET = METHOD_GET,
+	CONF_M_HEAD = METHOD_HEAD,
+	CONF_M_POST = METHOD_POST,
+	CONF_M_PUT = METHOD_PUT,
+	CONF_M_DELETE = METHOD_DELETE,
+	CONF_M_PATCH = METHOD_PATCH,
+	CONF_M_OPTIONS = METHOD_OPTIONS,
+	CONF_M_MAX = METHOD_MAX
 };
-#define CONF_M_ALL	((1u << CONF_M_MAX) - 1)
+#define CONF_M_ALL	METHOD_ALL
 
 /* An application that calls APIs (consumers = ( ... )). */
 struct conf_consumer {
@@ -213,7 +215,7 @@ struct conf_gateway {
 	uint64_t		 drain_timeout;	/* ms */
 	char			**trusted_proxies;	/* CIDRs as written */
 	size_t			 ntrusted_proxies;
-	struct conf_cidr	*trusted;	/* parsed trusted_proxies */
+	struct cidr		*trusted;	/* parsed trusted_proxies */
 	char			*trusted_cert_header;	/* from trusted peers */
 	/* PEM files: the CAs and CRLs of the header's certificate. */
 	char			*trusted_cert_ca;
@@ -221,12 +223,6 @@ struct conf_gateway {
 	char			*trusted_where;	/* for errors */
 	/* Built by tls_conf_build() from trusted_cert_ca, NULL none. */
 	struct x509_store_st	*trusted_store;
-};
-
-struct conf_cidr {
-	int			 c_family;	/* AF_INET, AF_INET6 */
-	uint8_t			 c_addr[16];
-	int			 c_bits;
 };
 
 struct conf_shm {

@@ -80,10 +80,6 @@ struct conf_strs {
 	size_t			 s_n;
 };
 
-static const char *conf_method_names[CONF_M_MAX] = {
-	"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"
-};
-
 static void	conf_errorat(struct conf_ctx *, const char *, int,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
 static void	conf_verror(struct conf_ctx *, const struct conf_val *,
@@ -142,7 +138,6 @@ static int	conf_resolve(const char *, const char *, int,
 static int	conf_url_parse(const char *, struct conf_url *, char **);
 static int	conf_header_parse(const char *, struct conf_header *,
 		    char **);
-static int	conf_cidr_parse(const char *, struct conf_cidr *);
 static int	conf_base_path(struct conf_api *, char **);
 static int	conf_res_path(const char *, char **);
 static void	conf_env_report(struct conf_ctx *, struct mgw_conf *);
@@ -1204,7 +1199,7 @@ conf_convert(struct conf_ctx *cx, struct conf_val *v, void *obj)
 	case CONF_T_METHODS:
 		bits = 0;
 		for (i = 0; i < n; i++) {
-			m = conf_method_parse(ss.s_str[i], strlen(ss.s_str[i]));
+			m = method_parse(ss.s_str[i], strlen(ss.s_str[i]));
 			if (m != -1) {
 				bits |= 1u << m;
 				continue;
@@ -1572,7 +1567,7 @@ conf_check_value(struct conf_ctx *cx, struct conf_val *v, void *obj)
 			break;
 		g->trusted = xcalloc(g->ntrusted_proxies, sizeof(*g->trusted));
 		for (i = 0; i < g->ntrusted_proxies; i++) {
-			if (conf_cidr_parse(g->trusted_proxies[i],
+			if (cidr_parse(g->trusted_proxies[i],
 			    &g->trusted[i]) == 0)
 				continue;
 			conf_verror(cx, v, "bad CIDR '%s' (address or "
@@ -2120,60 +2115,6 @@ conf_header_parse(const char *s, struct conf_header *h, char **why)
 }
 
 /*
- * "addr" or "addr/bits".  Host bits are cleared, and an IPv4-mapped IPv6
- * network becomes the IPv4 one so that matching needs one form only.
- */
-static int
-conf_cidr_parse(const char *s, struct conf_cidr *c)
-{
-	static const uint8_t	 mapped[12] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
-	};
-	char			 addr[INET6_ADDRSTRLEN];
-	const char		*slash;
-	char			*end;
-	unsigned long		 bits;
-	size_t			 len;
-	int			 max, i;
-
-	memset(c, 0, sizeof(*c));
-	slash = strchr(s, '/');
-	len = slash != NULL ? (size_t)(slash - s) : strlen(s);
-	if (len == 0 || len >= sizeof(addr))
-		return (-1);
-	memcpy(addr, s, len);
-	addr[len] = '\0';
-	if (inet_pton(AF_INET, addr, c->c_addr) == 1) {
-		c->c_family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, addr, c->c_addr) == 1) {
-		c->c_family = AF_INET6;
-		max = 128;
-	} else
-		return (-1);
-	c->c_bits = max;
-	if (slash != NULL) {
-		if (slash[1] < '0' || slash[1] > '9')
-			return (-1);
-		errno = 0;
-		bits = strtoul(slash + 1, &end, 10);
-		if (*end != '\0' || errno != 0 || bits > (unsigned long)max)
-			return (-1);
-		c->c_bits = bits;
-	}
-	for (i = c->c_bits; i < max; i++)
-		c->c_addr[i / 8] &= ~(0x80 >> (i % 8));
-	if (c->c_family == AF_INET6 && c->c_bits >= 96 &&
-	    memcmp(c->c_addr, mapped, sizeof(mapped)) == 0) {
-		memmove(c->c_addr, c->c_addr + 12, 4);
-		memset(c->c_addr + 4, 0, 12);
-		c->c_family = AF_INET;
-		c->c_bits -= 96;
-	}
-	return (0);
-}
-
-/*
  * Substitute {version} into a_base_path and normalise it: no trailing
  * '/', except for "/" itself.
  */
@@ -2492,82 +2433,6 @@ conf_free(struct mgw_conf *conf)
 	free(conf->c_overrides);
 	free(conf->c_file);
 	free(conf);
-}
-
-/* "GET" for CONF_M_GET; NULL for a value out of range.  Any process. */
-const char *
-conf_method_name(enum conf_method m)
-{
-	if ((int)m < 0 || m >= CONF_M_MAX)
-		return (NULL);
-	return (conf_method_names[m]);
-}
-
-/*
- * The enum conf_method for the len bytes at s, matched exactly (methods
- * are case-sensitive); -1 if it is not one we know.  Any process.
- */
-int
-conf_method_parse(const char *s, size_t len)
-{
-	int	 i;
-
-	for (i = 0; i < CONF_M_MAX; i++) {
-		if (strlen(conf_method_names[i]) == len &&
-		    memcmp(conf_method_names[i], s, len) == 0)
-			return (i);
-	}
-	return (-1);
-}
-
-/*
- * 1 if sa (AF_INET or AF_INET6, IPv4-mapped IPv6 counting as IPv4) lies
- * in one of the n networks of list, else 0.  Workers, per request.
- */
-int
-conf_cidr_match(const struct conf_cidr *list, size_t n,
-    const struct sockaddr *sa)
-{
-	const struct sockaddr_in	*sin;
-	const struct sockaddr_in6	*sin6;
-	const uint8_t			*addr;
-	size_t				 i;
-	int				 family, bits, full, rest;
-
-	if (sa == NULL)
-		return (0);
-	switch (sa->sa_family) {
-	case AF_INET:
-		sin = (const struct sockaddr_in *)sa;
-		addr = (const uint8_t *)&sin->sin_addr;
-		family = AF_INET;
-		break;
-	case AF_INET6:
-		sin6 = (const struct sockaddr_in6 *)sa;
-		addr = (const uint8_t *)&sin6->sin6_addr;
-		family = AF_INET6;
-		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
-			addr += 12;
-			family = AF_INET;
-		}
-		break;
-	default:
-		return (0);
-	}
-	for (i = 0; i < n; i++) {
-		if (list[i].c_family != family)
-			continue;
-		bits = list[i].c_bits;
-		full = bits / 8;
-		rest = bits % 8;
-		if (memcmp(list[i].c_addr, addr, full) != 0)
-			continue;
-		if (rest != 0 && ((list[i].c_addr[full] ^ addr[full]) &
-		    (0xff << (8 - rest)) & 0xff) != 0)
-			continue;
-		return (1);
-	}
-	return (0);
 }
 
 /* The configuration conf_load() is filling, or NULL.  Master only. */

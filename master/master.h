@@ -23,10 +23,6 @@ int	conf_load(const char *, char **, struct mgw_conf **, char **);
 void	conf_free(struct mgw_conf *);
 /* The configuration conf_load() is filling now, or NULL. */
 struct mgw_conf *conf_loading_conf(void);
-const char *conf_method_name(enum conf_method);
-int	conf_method_parse(const char *, size_t);	/* -1 if unknown */
-int	conf_cidr_match(const struct conf_cidr *, size_t,
-	    const struct sockaddr *);
 int	conf_worker_ids(const struct mgw_conf *, uid_t *, gid_t *);
 
 /* tls-conf.c */

@@ -403,7 +403,7 @@ mgw_request_client_ip(struct mgw_request *mr)
 		return (r->r_client_ip);
 	r->r_client_ip = r->r_conn->c_peer_text;
 	if (conf->c_gateway.ntrusted_proxies == 0 ||
-	    !conf_cidr_match(conf->c_gateway.trusted,
+	    !cidr_match(conf->c_gateway.trusted,
 	    conf->c_gateway.ntrusted_proxies,
 	    (struct sockaddr *)&r->r_conn->c_peer))
 		return (r->r_client_ip);
@@ -448,7 +448,7 @@ mgw_request_client_ip(struct mgw_request *mr)
 				ss.ss_family = AF_INET6;
 			else
 				return (r->r_client_ip);	/* garbage: stop */
-			if (conf_cidr_match(conf->c_gateway.trusted,
+			if (cidr_match(conf->c_gateway.trusted,
 			    conf->c_gateway.ntrusted_proxies,
 			    (struct sockaddr *)&ss)) {
 				if (e == v)

@@ -280,33 +280,33 @@ test_full(void)
 	CU_ASSERT_EQUAL(c->c_gateway.trusted[3].c_bits, 16);
 
 	test_sin(&ss, AF_INET, "127.0.0.1");
-	CU_ASSERT_TRUE(conf_cidr_match(c->c_gateway.trusted, 4,
+	CU_ASSERT_TRUE(cidr_match(c->c_gateway.trusted, 4,
 	    (struct sockaddr *)&ss));
 	test_sin(&ss, AF_INET, "127.0.0.2");
-	CU_ASSERT_FALSE(conf_cidr_match(c->c_gateway.trusted, 4,
+	CU_ASSERT_FALSE(cidr_match(c->c_gateway.trusted, 4,
 	    (struct sockaddr *)&ss));
 	test_sin(&ss, AF_INET, "10.200.3.4");
-	CU_ASSERT_TRUE(conf_cidr_match(c->c_gateway.trusted, 4,
+	CU_ASSERT_TRUE(cidr_match(c->c_gateway.trusted, 4,
 	    (struct sockaddr *)&ss));
 	test_sin(&ss, AF_INET, "11.0.0.1");
-	CU_ASSERT_FALSE(conf_cidr_match(c->c_gateway.trusted, 4,
+	CU_ASSERT_FALSE(cidr_match(c->c_gateway.trusted, 4,
 	    (struct sockaddr *)&ss));
 	test_sin(&ss, AF_INET, "192.168.77.1");
-	CU_ASSERT_TRUE(conf_cidr_match(c->c_gateway.trusted, 4,
+	CU_ASSERT_TRUE(cidr_match(c->c_gateway.trusted, 4,
 	    (struct sockaddr *)&ss));
 	test_sin(&ss, AF_INET6, "::1");
-	CU_ASSERT_TRUE(conf_cidr_match(c->c_gateway.trusted, 4,
+	CU_ASSERT_TRUE(cidr_match(c->c_gateway.trusted, 4,
 	    (struct sockaddr *)&ss));
 	test_sin(&ss, AF_INET6, "::2");
-	CU_ASSERT_FALSE(conf_cidr_match(c->c_gateway.trusted, 4,
+	CU_ASSERT_FALSE(cidr_match(c->c_gateway.trusted, 4,
 	    (struct sockaddr *)&ss));
 	test_sin(&ss, AF_INET6, "::ffff:10.1.2.3");
-	CU_ASSERT_TRUE(conf_cidr_match(c->c_gateway.trusted, 4,
+	CU_ASSERT_TRUE(cidr_match(c->c_gateway.trusted, 4,
 	    (struct sockaddr *)&ss));
 	test_sin(&ss, AF_INET6, "::ffff:11.1.2.3");
-	CU_ASSERT_FALSE(conf_cidr_match(c->c_gateway.trusted, 4,
+	CU_ASSERT_FALSE(cidr_match(c->c_gateway.trusted, 4,
 	    (struct sockaddr *)&ss));
-	CU_ASSERT_FALSE(conf_cidr_match(c->c_gateway.trusted, 4, NULL));
+	CU_ASSERT_FALSE(cidr_match(c->c_gateway.trusted, 4, NULL));
 
 	CU_ASSERT_EQUAL_FATAL(c->c_nlisteners, 3);
 	l = c->c_listeners;
@@ -1791,17 +1791,17 @@ test_methods(void)
 	int	 m;
 
 	for (m = 0; m < CONF_M_MAX; m++) {
-		CU_ASSERT_PTR_NOT_NULL_FATAL(conf_method_name(m));
-		CU_ASSERT_EQUAL(conf_method_parse(conf_method_name(m),
-		    strlen(conf_method_name(m))), m);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(method_name(m));
+		CU_ASSERT_EQUAL(method_parse(method_name(m),
+		    strlen(method_name(m))), m);
 	}
-	CU_ASSERT_STRING_EQUAL(conf_method_name(CONF_M_OPTIONS), "OPTIONS");
-	CU_ASSERT_PTR_NULL(conf_method_name(CONF_M_MAX));
-	CU_ASSERT_EQUAL(conf_method_parse("GETX", 3), CONF_M_GET);
-	CU_ASSERT_EQUAL(conf_method_parse("GETX", 4), -1);
-	CU_ASSERT_EQUAL(conf_method_parse("get", 3), -1);
-	CU_ASSERT_EQUAL(conf_method_parse("", 0), -1);
-	CU_ASSERT_EQUAL(conf_method_parse("PO", 2), -1);
+	CU_ASSERT_STRING_EQUAL(method_name(CONF_M_OPTIONS), "OPTIONS");
+	CU_ASSERT_PTR_NULL(method_name(CONF_M_MAX));
+	CU_ASSERT_EQUAL(method_parse("GETX", 3), CONF_M_GET);
+	CU_ASSERT_EQUAL(method_parse("GETX", 4), -1);
+	CU_ASSERT_EQUAL(method_parse("get", 3), -1);
+	CU_ASSERT_EQUAL(method_parse("", 0), -1);
+	CU_ASSERT_EQUAL(method_parse("PO", 2), -1);
 }
 
 static void
