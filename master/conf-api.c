@@ -214,3 +214,31 @@ mgw_listener_name(const struct mgw_conf *conf, size_t i)
 		return (NULL);
 	return (conf->c_listeners[i].l_name);
 }
+
+int
+mgw_listener_admin(const struct mgw_conf *conf, size_t i)
+{
+	return (i < conf->c_nlisteners && conf->c_listeners[i].l_admin);
+}
+
+/* Listener i's access log path, whose it is, and its format. */
+const char *
+mgw_listener_access_log(const struct mgw_conf *conf, size_t i, int *own,
+    int *json)
+{
+	const struct conf_listener	*l;
+
+	*own = *json = 0;
+	if (i >= conf->c_nlisteners)
+		return (NULL);
+	l = &conf->c_listeners[i];
+	*own = l->l_access_log != NULL;
+	*json = l->l_log_format == CONF_LOGF_JSON;
+	return (*own ? l->l_access_log : conf->c_gateway.access_log);
+}
+
+const char *
+mgw_conf_user(const struct mgw_conf *conf)
+{
+	return (conf->c_gateway.user);
+}

@@ -39,7 +39,6 @@
 #include <zlib.h>
 
 #include "lib.h"
-#include "master.h"
 #include "metrics.h"
 #include "throttle.h"
 #include <mgw/plugin.h>
@@ -456,8 +455,8 @@ analytics_prepare_dir(const struct mgw_conf *conf, const char *dir,
 {
 	struct stat	 st;
 	char		*p, *q;
-	const char	*user = conf->c_gateway.user != NULL ?
-			    conf->c_gateway.user : "nobody";
+	const char	*user = mgw_conf_user(conf) != NULL ?
+			    mgw_conf_user(conf) : "nobody";
 	uid_t		 uid = 0;
 	gid_t		 gid = 0;
 	int		 created = 0, drop = 0;
@@ -499,7 +498,7 @@ analytics_prepare_dir(const struct mgw_conf *conf, const char *dir,
 	}
 
 	/* Whom the workers run as: worker_drop_privileges()'s rule. */
-	drop = conf_worker_ids(conf, &uid, &gid) == 0;
+	drop = mgw_conf_worker_ids(conf, &uid, &gid) == 0;
 	if (drop && (created || !analytics_dir_ok(&st, uid, gid, 03))) {
 		if (chown(dir, uid, gid) == -1) {
 			xasprintf(why, "chown to %s: %s", user,
@@ -548,7 +547,8 @@ analytics_conf(const struct mgw_conf *conf, void **state, char **cause)
 	if (!ca->an_enabled)
 		return (MGW_OK);
 	if (dir == NULL || analytics_prepare_dir(conf, dir, &why) == -1) {
-		xasprintf(cause, "%s: analytics.directory %s: %s", conf->c_file,
+		xasprintf(cause, "%s: analytics.directory %s: %s",
+		    mgw_conf_file(conf),
 		    dir != NULL ? dir : "(none)", why != NULL ? why : "unset");
 		free(why);
 		return (MGW_ERROR);
@@ -565,25 +565,25 @@ analytics_conf(const struct mgw_conf *conf, void **state, char **cause)
 	an->an_compress = ca->an_compress;
 	an->an_max_files = ca->an_max_files;
 	an->an_max_age_ms = ca->an_max_age;
-	an->an_nlisteners = conf->c_nlisteners;
-	an->an_lnames = xcalloc(conf->c_nlisteners + 1, sizeof(char *));
-	an->an_ladmin = xcalloc(conf->c_nlisteners + 1, sizeof(int));
-	for (i = 0; i < conf->c_nlisteners; i++) {
+	an->an_nlisteners = mgw_conf_nlisteners(conf);
+	an->an_lnames = xcalloc(an->an_nlisteners + 1, sizeof(char *));
+	an->an_ladmin = xcalloc(an->an_nlisteners + 1, sizeof(int));
+	for (i = 0; i < an->an_nlisteners; i++) {
 		len = analytics_json_str(buf, sizeof(buf) - 1,
-		    conf->c_listeners[i].l_name,
-		    strlen(conf->c_listeners[i].l_name));
+		    mgw_listener_name(conf, i),
+		    strlen(mgw_listener_name(conf, i)));
 		an->an_lnames[i] = xstrndup(buf, len);
-		an->an_ladmin[i] = conf->c_listeners[i].l_admin;
+		an->an_ladmin[i] = mgw_listener_admin(conf, i);
 	}
 	chdr = throttle_conf(conf)->tc_throttling.t_consumer_header;
 	if (chdr != NULL) {
 		an->an_chdr = xstrdup(chdr);
-		an->an_nconsumers = conf->c_nconsumers;
-		an->an_consumers = xcalloc(conf->c_nconsumers + 1,
+		an->an_nconsumers = mgw_conf_nconsumers(conf);
+		an->an_consumers = xcalloc(an->an_nconsumers + 1,
 		    sizeof(char *));
-		for (i = 0; i < conf->c_nconsumers; i++)
-			an->an_consumers[i] =
-			    xstrdup(conf->c_consumers[i].cs_name);
+		for (i = 0; i < an->an_nconsumers; i++)
+			an->an_consumers[i] = xstrdup(mgw_consumer_name(
+			    mgw_conf_consumer(conf, i)));
 		qsort(an->an_consumers, an->an_nconsumers, sizeof(char *),
 		    analytics_name_cmp);
 	}

@@ -257,6 +257,17 @@ const void	*mgw_consumer_settings(const struct mgw_consumer *,
 		    const struct mgw_plugin *);
 size_t		 mgw_conf_nlisteners(const struct mgw_conf *);
 const char	*mgw_listener_name(const struct mgw_conf *, size_t);
+/* Listener i serves /health and /status only (admin = true). */
+int		 mgw_listener_admin(const struct mgw_conf *, size_t);
+/*
+ * The access log listener i writes: its own access_log (*own set to 1)
+ * or the gateway's (0), "off" for none; *json set to 1 for JSON lines,
+ * 0 for the combined format.
+ */
+const char	*mgw_listener_access_log(const struct mgw_conf *, size_t,
+		    int *, int *);
+/* gateway.user as written; NULL when unset (workers run as "nobody"). */
+const char	*mgw_conf_user(const struct mgw_conf *);
 
 /*
  * Output buffers (metrics, status, control verbs).  The core owns them;
