@@ -81,12 +81,14 @@ mgw_conf_worker_ids(const struct mgw_conf *conf, uid_t *uid, gid_t *gid)
 	return (conf_worker_ids(conf, uid, gid));
 }
 
+/* shm.size in bytes. */
 uint64_t
 mgw_conf_shm_size(const struct mgw_conf *conf)
 {
 	return (conf->c_shm.size);
 }
 
+/* How many APIs conf serves. */
 size_t
 mgw_conf_napis(const struct mgw_conf *conf)
 {
@@ -102,18 +104,21 @@ mgw_conf_api(const struct mgw_conf *conf, size_t i)
 	return ((const struct mgw_api *)(const void *)&conf->c_apis[i]);
 }
 
+/* The API's name, as written. */
 const char *
 mgw_api_name(const struct mgw_api *a)
 {
 	return (CONF_API(a)->a_name);
 }
 
+/* The API's version; NULL if it has none. */
 const char *
 mgw_api_version(const struct mgw_api *a)
 {
 	return (CONF_API(a)->a_version);
 }
 
+/* The API's base path, normalised ({version} substituted). */
 const char *
 mgw_api_base_path(const struct mgw_api *a)
 {
@@ -132,12 +137,14 @@ mgw_api_settings(const struct mgw_api *a, const struct mgw_plugin *p)
 	return (CONF_API(a)->a_settings[k]);
 }
 
+/* How many resources the API lists (0: every path). */
 size_t
 mgw_api_nresources(const struct mgw_api *a)
 {
 	return (CONF_API(a)->a_nresources);
 }
 
+/* Resource i of the API; NULL past the end. */
 const struct mgw_resource *
 mgw_api_resource(const struct mgw_api *a, size_t i)
 {
@@ -147,6 +154,7 @@ mgw_api_resource(const struct mgw_api *a, size_t i)
 	    &CONF_API(a)->a_resources[i]);
 }
 
+/* The resource's path template. */
 const char *
 mgw_resource_path(const struct mgw_resource *r)
 {
@@ -166,12 +174,14 @@ mgw_resource_settings(const struct mgw_resource *r,
 	return (CONF_RES(r)->r_settings[k]);
 }
 
+/* How many consumers conf lists. */
 size_t
 mgw_conf_nconsumers(const struct mgw_conf *conf)
 {
 	return (conf->c_nconsumers);
 }
 
+/* Consumer i of conf, in the order written; NULL past the end. */
 const struct mgw_consumer *
 mgw_conf_consumer(const struct mgw_conf *conf, size_t i)
 {
@@ -181,6 +191,7 @@ mgw_conf_consumer(const struct mgw_conf *conf, size_t i)
 	    &conf->c_consumers[i]);
 }
 
+/* The consumer's name. */
 const char *
 mgw_consumer_name(const struct mgw_consumer *c)
 {
@@ -200,6 +211,7 @@ mgw_consumer_settings(const struct mgw_consumer *c,
 	return (CONF_CS(c)->cs_settings[k]);
 }
 
+/* How many listeners conf has. */
 size_t
 mgw_conf_nlisteners(const struct mgw_conf *conf)
 {
@@ -215,6 +227,7 @@ mgw_listener_name(const struct mgw_conf *conf, size_t i)
 	return (conf->c_listeners[i].l_name);
 }
 
+/* 1 if listener i is an admin listener (/health, /status only). */
 int
 mgw_listener_admin(const struct mgw_conf *conf, size_t i)
 {
@@ -237,6 +250,7 @@ mgw_listener_access_log(const struct mgw_conf *conf, size_t i, int *own,
 	return (*own ? l->l_access_log : conf->c_gateway.access_log);
 }
 
+/* gateway.user as written, NULL if unset. */
 const char *
 mgw_conf_user(const struct mgw_conf *conf)
 {

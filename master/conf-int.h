@@ -38,6 +38,7 @@ struct conf_node {
 	int			 n_envok;	/* 0: has no env name */
 	uint32_t		 n_given;	/* bit i: entry i set */
 	void			**n_settings;	/* plugins' structs, or NULL */
+	int			 n_lax;	/* keys unknowable: plugin not open */
 };
 
 /* One value on its way into struct mgw_conf. */

@@ -324,6 +324,7 @@ conf_table_merge(struct conf_ctx *cx, const struct conf_opt *base, int scope)
 	const struct mgw_conf_section	*sec;
 	struct conf_opt			*tbl, *conv;
 	size_t				 n = 0, m = 0, k, j, at, o = 0;
+	size_t				 from;
 
 	for (n = 0; base[n].t_name != NULL; n++)
 		;
@@ -346,10 +347,15 @@ conf_table_merge(struct conf_ctx *cx, const struct conf_opt *base, int scope)
 			if ((int)sec->s_scope != scope)
 				continue;
 			conv = conf_opt_convert(cx, sec->s_opts, k + 1);
+			from = scope == MGW_SCOPE_ENTRY ? o : 0;
 			for (j = 0; conv[j].t_name != NULL; j++) {
-				/* The first to declare a key keeps it. */
+				/*
+				 * The first to declare a key keeps it; an
+				 * entry's keys are its plugin's alone.
+				 */
 				if (conf_table_has(base, n, conv[j].t_name) ||
-				    conf_table_has(tbl, o, conv[j].t_name)) {
+				    conf_table_has(tbl + from, o - from,
+				    conv[j].t_name)) {
 					conf_errorat(cx, NULL, 0, "plugin %s: "
 					    "key '%s' is declared twice",
 					    conf->c_plugins[k].cp_plugin->name,

@@ -356,7 +356,7 @@ conf_walk_group(struct conf_ctx *cx, const struct conf_opt *tbl, void *obj,
 				    conf_target(t, obj, node) != NULL)
 					break;
 			}
-			if (t->t_name != NULL)
+			if (t->t_name != NULL || node->n_lax)
 				continue;
 			if (node->n_path[0] == '\0')
 				conf_errorat(cx, conf_set_file(m),
@@ -541,6 +541,9 @@ conf_walk_list(struct conf_ctx *cx, const struct conf_opt *t, void *obj,
 		conf_where_add(cx, item, cn.n_file, cn.n_line, cn.n_path);
 		if (t->t_scope != 0) {
 			cn.n_settings = conf_settings_new(cx, t->t_scope, i);
+			/* A plugin that did not open has said why already. */
+			cn.n_lax = t->t_scope == MGW_SCOPE_ENTRY &&
+			    (i >= (int)cx->cx_nentry || cx->cx_entry[i] < 0);
 			*CONF_FIELD(item, t->t_soff, void **) = cn.n_settings;
 		}
 		conf_walk_group(cx, t->t_sub, item, &cn);
