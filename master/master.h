@@ -116,8 +116,9 @@ extern const struct conf_opt conf_table[];
  * Turn MGW_SECTION_KEY=value strings into overrides applied on top of the
  * parsed file.  List items are addressed by their name:
  * MGW_LISTENERS_HTTP_LISTEN=0.0.0.0:8080.  Components are matched against
- * the load's tables (conf_table with the plugins' keys); a variable naming no setting gets o_npath 0 and conf_load()
- * reports it.  MGW_DEBUG_HOOKS and MGW_TEST_* are not ours and are skipped.
+ * the load's tables (conf_table with the plugins' keys); a variable
+ * naming no setting gets o_npath 0 and conf_load() reports it.
+ * MGW_DEBUG_HOOKS and MGW_TEST_* are not ours and are skipped.
  */
 struct conf_override {
 	char	*o_env;		/* "MGW_GATEWAY_WORKERS=4" as found */
