@@ -54,12 +54,11 @@ static struct conf_override *conf_find_override(struct conf_ctx *,
 static void	conf_env_report(struct conf_ctx *, struct mgw_conf *);
 static int	conf_env_item(const struct conf_opt *, void *, const char *);
 static void	conf_env_name(const char *, char *, size_t);
-static void	conf_free_group(const struct conf_opt *, void *, void **);
+static void	conf_free_group(const struct conf_opt *, void *, void **,
+		    size_t);
 
 /* The configuration conf_load() is filling, for mgw_conf_loading(). */
 static struct conf_ctx	*conf_loading;
-/* Plugins of the configuration conf_free() releases. */
-static size_t		 conf_nplugins;
 
 /*
  * Record one error at file:line.  file is what libconfig calls the file
@@ -708,10 +707,12 @@ conf_env_item(const struct conf_opt *t, void *obj, const char *env)
 
 /*
  * Free what tbl describes in obj, not obj itself; a plugin's keys are in
- * its struct of settings (NULL: none here).
+ * its struct of settings (NULL: none here), one for each of the np
+ * plugins.
  */
 static void
-conf_free_group(const struct conf_opt *tbl, void *top, void **settings)
+conf_free_group(const struct conf_opt *tbl, void *top, void **settings,
+    size_t np)
 {
 	const struct conf_opt	*t;
 	struct conf_url		*u;
@@ -760,11 +761,12 @@ conf_free_group(const struct conf_opt *tbl, void *top, void **settings)
 			if (t->t_flags & CONF_F_PTR) {
 				child = *CONF_FIELD(obj, t->t_off, void *);
 				if (child != NULL)
-					conf_free_group(t->t_sub, child, NULL);
+					conf_free_group(t->t_sub, child, NULL,
+					    np);
 				free(child);
 			} else
 				conf_free_group(t->t_sub,
-				    CONF_FIELD(obj, t->t_off, char), NULL);
+				    CONF_FIELD(obj, t->t_off, char), NULL, np);
 			break;
 		case CONF_T_LIST:
 			items = *CONF_FIELD(obj, t->t_off, char *);
@@ -775,11 +777,11 @@ conf_free_group(const struct conf_opt *tbl, void *top, void **settings)
 					iset = *CONF_FIELD(items +
 					    i * t->t_size, t->t_soff, void **);
 				conf_free_group(t->t_sub,
-				    items + i * t->t_size, iset);
+				    items + i * t->t_size, iset, np);
 				/* An entry's struct is its plugin's. */
 				for (j = 0; iset != NULL &&
 				    t->t_scope != MGW_SCOPE_ENTRY &&
-				    j < conf_nplugins; j++)
+				    j < np; j++)
 					free(iset[j]);
 				free(iset);
 			}
@@ -805,9 +807,8 @@ conf_free(struct mgw_conf *conf)
 	top = xcalloc(conf->c_nplugins + 1, sizeof(*top));
 	for (i = 0; i < conf->c_nplugins; i++)
 		top[i] = conf->c_plugins[i].cp_settings;
-	conf_nplugins = conf->c_nplugins;
 	conf_free_group(conf->c_table != NULL ? conf->c_table : conf_table,
-	    conf, top);
+	    conf, top, conf->c_nplugins);
 	free(top);
 	for (i = 0; i < conf->c_nplugins; i++) {
 		free(conf->c_plugins[i].cp_settings);
