@@ -195,6 +195,7 @@ conf_include_name(struct conf_ctx *cx, const char *file, int line)
 	return (found);
 }
 
+/* The file s was read from, as libconfig names it (NULL: the main one). */
 const char *
 conf_set_file(const config_setting_t *s)
 {
