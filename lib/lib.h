@@ -83,4 +83,33 @@ int	 util_set_cloexec(int);
 size_t	 util_json_escape(char *, size_t, const char *, size_t);
 int	 util_hexval(int);	/* a hex digit's value, or -1 */
 
+/* method.c: HTTP methods, the indexes of the methods bit sets. */
+enum method {
+	METHOD_GET = 0,
+	METHOD_HEAD,
+	METHOD_POST,
+	METHOD_PUT,
+	METHOD_DELETE,
+	METHOD_PATCH,
+	METHOD_OPTIONS,
+	METHOD_MAX
+};
+#define METHOD_ALL	((1u << METHOD_MAX) - 1)
+const char *method_name(int);		/* "GET"; NULL out of range */
+int	 method_parse(const char *, size_t);	/* exact; -1 if unknown */
+
+/* cidr.c: a network, "addr" or "addr/bits". */
+struct sockaddr;
+struct cidr {
+	int		 c_family;	/* AF_INET, AF_INET6 */
+	uint8_t		 c_addr[16];
+	int		 c_bits;
+};
+int	 cidr_parse(const char *, struct cidr *);
+/*
+ * 1 if sa (IPv4-mapped IPv6 counting as IPv4) lies in one of the n
+ * networks of list, else 0.  Any process; per request in workers.
+ */
+int	 cidr_match(const struct cidr *, size_t, const struct sockaddr *);
+
 #endif /* MGW_LIB_H */

@@ -158,7 +158,8 @@ conf_env_match(const struct conf_opt *tbl, const char *s,
  * only.
  */
 int
-conf_env_collect(char **envp, struct conf_override **ovp, size_t *np)
+conf_env_collect(const struct conf_opt *tbl, char **envp,
+    struct conf_override **ovp, size_t *np)
 {
 	struct conf_override	*ov = NULL, *o;
 	size_t			 n = 0, namelen;
@@ -183,7 +184,7 @@ conf_env_collect(char **envp, struct conf_override **ovp, size_t *np)
 		o->o_env = xstrdup(*ep);
 		o->o_name = xstrndup(*ep, namelen);
 		o->o_value = xstrdup(eq + 1);
-		if (!conf_env_match(conf_table,
+		if (!conf_env_match(tbl,
 		    o->o_name + strlen(CONF_ENV_PREFIX), o)) {
 			while (o->o_npath > 0)
 				conf_env_pop(o);

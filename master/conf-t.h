@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "lib.h"
+
 #define CONF_NAME_MAX		64	/* names of listeners, APIs, zones */
 
 /* OpenSSL's, opaque here: built by tls-conf.c, used by workers. */
@@ -137,121 +139,37 @@ struct conf_endpoints {
 	struct ssl_ctx_st	*ep_tls_ctx;	/* https URLs; tls_conf_build() */
 };
 
-/* HTTP methods as a bit set, indexed by enum conf_method. */
+/* HTTP methods as a bit set, indexed by enum conf_method: lib's. */
 enum conf_method {
-	CONF_M_GET = 0,
-	CONF_M_HEAD,
-	CONF_M_POST,
-	CONF_M_PUT,
-	CONF_M_DELETE,
-	CONF_M_PATCH,
-	CONF_M_OPTIONS,
-	CONF_M_MAX
+	CONF_M_GET = METHOD_GET,
+	CONF_M_HEAD = METHOD_HEAD,
+	CONF_M_POST = METHOD_POST,
+	CONF_M_PUT = METHOD_PUT,
+	CONF_M_DELETE = METHOD_DELETE,
+	CONF_M_PATCH = METHOD_PATCH,
+	CONF_M_OPTIONS = METHOD_OPTIONS,
+	CONF_M_MAX = METHOD_MAX
 };
-#define CONF_M_ALL	((1u << CONF_M_MAX) - 1)
-
-/* A throttling policy: N requests per period (policies = ( ... )). */
-struct conf_policy {
-	char			*p_name;
-	uint64_t		 p_requests;	/* per p_per */
-	uint64_t		 p_per;		/* ms */
-	char			*p_algorithm;	/* as written; NULL: fixed_window */
-	int			 p_algo;	/* enum throttle_algo */
-	uint64_t		 p_burst;	/* token_bucket; 0: p_requests */
-	int			 p_dry_run;
-};
+#define CONF_M_ALL	METHOD_ALL
 
 /* An application that calls APIs (consumers = ( ... )). */
 struct conf_consumer {
 	char			*cs_name;
-	char			*cs_tier;	/* application policy, NULL none */
-	char			*cs_subscription_tier;	/* per API, NULL: API's */
 	char			**cs_certificates;	/* "sha256:<hex>" */
 	size_t			 cs_ncertificates;
 	char			**cs_certificate_subjects;	/* RFC 2253 */
 	size_t			 cs_ncertificate_subjects;
-	char			**cs_jwt_subjects;	/* sub, client_id, azp */
-	size_t			 cs_njwt_subjects;
-	char			**cs_api_keys;	/* "sha256:<64 lowercase hex>" */
-	size_t			 cs_napi_keys;
-	char			**cs_basic_users;	/* htpasswd user names */
-	size_t			 cs_nbasic_users;
-	char			**cs_subscriptions;	/* API names */
-	size_t			 cs_nsubscriptions;
-	int			 cs_subscriptions_set;	/* 0: every API */
-};
-
-/* One trusted JWT issuer (security.jwt = ( ... )). */
-struct conf_jwt_issuer {
-	char			*ji_issuer;	/* the iss claim, exactly */
-	char			**ji_audiences;	/* any one in aud; none: unchecked */
-	size_t			 ji_naudiences;
-	char			*ji_jwks_file;	/* JWKS document path */
-	char			**ji_keys;	/* PEM public keys or certificates */
-	size_t			 ji_nkeys;
-	char			*ji_algorithm;	/* pins PEM RSA and JWKS RSA/oct keys */
-	uint64_t		 ji_leeway;	/* ms of clock skew allowed */
-	int			 ji_allow_no_exp;	/* exp optional */
-	char			*ji_jwks_url;	/* fetched by the master */
-	uint64_t		 ji_jwks_refresh;	/* ms; without max-age */
-	uint64_t		 ji_jwks_timeout;	/* ms, one fetch */
-	char			*ji_jwks_ca;	/* https: CA file; NULL system */
-	char			*ji_where;	/* "file:line: path", key errors */
-};
-
-/* security.introspection: { ... }: OAuth2 opaque tokens (RFC 7662). */
-struct conf_introspection {
-	char			*in_url;	/* NULL: not configured */
-	char			*in_client_id;	/* Basic credentials, or none */
-	char			*in_client_secret;
-	uint64_t		 in_timeout;	/* ms, one introspection */
-	char			*in_ca;		/* https: CA file; NULL system */
-	int			 in_verify;	/* https: verify the server */
-	char			*in_where;	/* "file:line: path", errors */
-};
-
-/* security.token_cache: { ... }: verified credentials in shm. */
-struct conf_token_cache {
-	uint64_t		 tc_size;	/* bytes; 0 disables */
-	uint64_t		 tc_ttl;	/* ms, longest positive entry */
-	uint64_t		 tc_negative_ttl;	/* ms, refused credential */
-};
-
-/* security: { ... }: authentication (plugins/authn*.c). */
-struct conf_security {
-	struct conf_jwt_issuer	*s_jwt;
-	size_t			 s_njwt;
-	int			 s_forward_credentials;	/* keep credentials */
-	char			*s_consumer_header;	/* upstream, NULL none */
-	char			*s_claims_header;	/* upstream, NULL none */
-	char			*s_api_key_header;	/* NULL: not in a header */
-	char			*s_api_key_query;	/* NULL: not in the query */
-	char			*s_htpasswd;	/* path, NULL: no Basic */
-	char			*s_basic_realm;
-	struct conf_introspection *s_introspection;	/* NULL: none */
-	struct conf_token_cache	 s_token_cache;
-	char			*s_revocation_file;	/* NULL: not persisted */
-	uint32_t		 s_revocation_max;	/* entries in shm */
-};
-
-/* throttling: { ... } */
-struct conf_throttling {
-	int			 t_headers;	/* quota headers on accepted */
-	char			*t_consumer_header;	/* until authentication */
-	char			*t_unauthenticated_tier;	/* per client IP */
+	void			**cs_settings;	/* by plugin position */
+	struct mgw_conf		*cs_conf;	/* the one it belongs to */
 };
 
 struct conf_resource {
-	char			*r_throttling;	/* resource policy, NULL none */
 	char			*r_path;	/* template: "/pet/{id}", final "*" */
 	uint32_t		 r_methods;	/* bit set of 1 << enum conf_method */
 	struct conf_endpoints	*r_endpoints;	/* NULL: the API's */
 	int			 r_index;	/* position in api->a_resources */
-	char			**r_security;	/* mechanisms: "jwt" */
-	size_t			 r_nsecurity;
-	int			 r_security_set;	/* 0: the API's */
-	char			**r_scopes;	/* any one is enough */
-	size_t			 r_nscopes;
+	void			**r_settings;	/* by plugin position */
+	struct mgw_conf		*r_conf;	/* the one it belongs to */
 };
 
 enum conf_mutual_tls {
@@ -265,16 +183,14 @@ struct conf_api {
 	char			*a_version;	/* may be NULL */
 	char			*a_base_path;	/* normalised, no trailing '/' */
 	struct conf_endpoints	 a_endpoints;
-	char			*a_throttling;	/* API policy, NULL none */
-	char			*a_subscription_tier;	/* NULL: Unlimited */
 	char			*a_mutual_tls_name;	/* as written */
 	int			 a_mutual_tls;	/* enum conf_mutual_tls */
 	struct conf_resource	*a_resources;	/* none: every path, every method */
 	size_t			 a_nresources;
-	char			**a_security;	/* mechanisms; none: open */
-	size_t			 a_nsecurity;
 	int			 a_index;	/* position in conf->c_apis */
 	uint32_t		 a_metrics;	/* metrics series, set by master */
+	void			**a_settings;	/* by plugin position */
+	struct mgw_conf		*a_conf;	/* the one it belongs to */
 };
 
 struct conf_limits {
@@ -299,7 +215,7 @@ struct conf_gateway {
 	uint64_t		 drain_timeout;	/* ms */
 	char			**trusted_proxies;	/* CIDRs as written */
 	size_t			 ntrusted_proxies;
-	struct conf_cidr	*trusted;	/* parsed trusted_proxies */
+	struct cidr		*trusted;	/* parsed trusted_proxies */
 	char			*trusted_cert_header;	/* from trusted peers */
 	/* PEM files: the CAs and CRLs of the header's certificate. */
 	char			*trusted_cert_ca;
@@ -309,27 +225,8 @@ struct conf_gateway {
 	struct x509_store_st	*trusted_store;
 };
 
-struct conf_cidr {
-	int			 c_family;	/* AF_INET, AF_INET6 */
-	uint8_t			 c_addr[16];
-	int			 c_bits;
-};
-
 struct conf_shm {
 	uint64_t		 size;		/* bytes for the general zone */
-};
-
-/* analytics: { ... }: usage events as JSON lines (plugins/analytics.c) */
-struct conf_analytics {
-	int			 an_enabled;
-	char			*an_directory;
-	uint64_t		 an_flush_interval;	/* ms */
-	uint64_t		 an_buffer_size;	/* bytes per worker */
-	uint64_t		 an_rotate_size;	/* bytes */
-	uint64_t		 an_rotate_interval;	/* ms, 0 = size only */
-	int			 an_compress;	/* gzip completed files */
-	uint32_t		 an_max_files;	/* completed files kept, 0 = all */
-	uint64_t		 an_max_age;	/* ms, 0 = forever */
 };
 
 /* metrics: { ... }: Prometheus series, fixed at load (status/metrics.c) */
@@ -339,8 +236,39 @@ struct conf_metrics {
 	uint32_t		 m_max_endpoints;	/* endpoint series */
 };
 
+/*
+ * A plugin of the configuration: the built-ins of plugins/builtin.c
+ * first, in table order, then the external ones in the order "plugins"
+ * lists them.
+ */
+struct mgw_plugin;
+struct conf_plugin {
+	const struct mgw_plugin	*cp_plugin;
+	void			*cp_dl;		/* dlopen handle, NULL built-in */
+	char			*cp_path;
+	char			*cp_where;	/* "file:line" of its entry */
+	void			*cp_settings;	/* TOP or ENTRY struct */
+};
+
+/* An item of "plugins = ( ... )": the core's keys of an external plugin. */
+struct conf_plugin_entry {
+	char			*pe_name;
+	char			*pe_path;
+	void			**pe_settings;	/* by plugin position */
+};
+
+/* Where the loader found a value, for mgw_conf_where(). */
+struct conf_where {
+	const void		*w_field;
+	char			*w_where;	/* "file:line: path" */
+};
+
 struct mgw_conf {
 	char			*c_file;	/* path it was loaded from */
+	struct conf_plugin	*c_plugins;
+	size_t			 c_nplugins;
+	struct conf_plugin_entry *c_entries;	/* "plugins" as written */
+	size_t			 c_nentries;
 	struct conf_gateway	 c_gateway;
 	struct conf_listener	*c_listeners;
 	size_t			 c_nlisteners;
@@ -348,16 +276,18 @@ struct mgw_conf {
 	struct conf_shm		 c_shm;
 	struct conf_api		*c_apis;
 	size_t			 c_napis;
-	struct conf_policy	*c_policies;
-	size_t			 c_npolicies;
 	struct conf_consumer	*c_consumers;
 	size_t			 c_nconsumers;
-	struct conf_throttling	 c_throttling;
-	struct conf_security	 c_security;
-	struct conf_analytics	 c_analytics;
 	struct conf_metrics	 c_metrics;
 	char			**c_overrides;	/* "MGW_X=v" applied, for -n */
 	size_t			 c_noverrides;
+	/* The option tables with the plugins' keys (conf.c), and theirs. */
+	const struct conf_opt	*c_table;
+	struct conf_opt		**c_tables;	/* allocated, freed with conf */
+	size_t			 c_ntables;
+	struct conf_where	*c_wheres;
+	size_t			 c_nwheres;
+	char			*c_log_redact;	/* query parameter logs hide */
 };
 
 #endif /* MGW_CONF_T_H */

@@ -4,7 +4,9 @@
  * environment, the file or the table's default, in that order, converting
  * and checking it.  Every problem is recorded with file:line and the walk
  * goes on, so one run of mgwd -n shows them all (HAProxy's ERR_*
- * accumulation).  Nothing from libconfig outlives conf_load().
+ * accumulation).  Nothing from libconfig outlives conf_load().  This file
+ * is the walk and the errors; conf-value.c converts values, conf-check.c
+ * checks them, conf-plugin.c adds the plugins' keys to the tables.
  */
 #include "config.h"
 
@@ -31,67 +33,9 @@
 
 #include "lib.h"
 #include "master.h"
-#include "throttle.h"
-#include "jwt.h"
+#include "conf-int.h"
 
-#define CONF_MAXENV	6	/* components of conf_override.o_path */
-
-#define CONF_FIELD(obj, off, type)	((type *)((char *)(obj) + (off)))
-
-struct conf_ctx {
-	const char		*cx_path;	/* the file asked for */
-	char			*cx_dir;	/* for @include */
-	struct conf_override	*cx_ov;
-	size_t			 cx_nov;
-	char			**cx_errs;	/* "file:line: message" */
-	size_t			 cx_nerrs;
-	struct mgw_conf		*cx_conf;	/* being filled */
-};
-
-/* A group or list item being walked, and how MGW_* variables reach it. */
-struct conf_node {
-	config_setting_t	*n_set;		/* NULL: not in file */
-	char			*n_path;	/* "apis[0].endpoints" */
-	const char		*n_file;	/* as libconfig names it */
-	int			 n_line;
-	const char		*n_env[CONF_MAXENV];
-	size_t			 n_nenv;
-	int			 n_envok;	/* 0: has no env name */
-	uint32_t		 n_given;	/* bit i: entry i set */
-};
-
-/* One value on its way into struct mgw_conf. */
-struct conf_val {
-	const struct conf_opt	*v_opt;
-	config_setting_t	*v_set;		/* from the file */
-	struct conf_override	*v_ov;		/* from the env */
-	const char		*v_str;		/* env or default */
-	const char		*v_path;	/* "gateway.workers" */
-	const char		*v_file;
-	int			 v_line;
-};
-
-/* An array value as strings, whatever its source. */
-struct conf_strs {
-	char			**s_str;
-	int			*s_line;
-	size_t			 s_n;
-};
-
-static const char *conf_method_names[CONF_M_MAX] = {
-	"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"
-};
-
-static void	conf_errorat(struct conf_ctx *, const char *, int,
-		    const char *, ...) __attribute__((format(printf, 4, 5)));
-static void	conf_verror(struct conf_ctx *, const struct conf_val *,
-		    const char *, ...) __attribute__((format(printf, 3, 4)));
-static void	conf_member_error(struct conf_ctx *, const struct conf_node *,
-		    const char *, const char *, ...)
-		    __attribute__((format(printf, 4, 5)));
-static char	*conf_file_name(struct conf_ctx *, const char *);
 static char	*conf_include_name(struct conf_ctx *, const char *, int);
-static const char *conf_set_file(const config_setting_t *);
 static uint32_t	conf_walk_group(struct conf_ctx *,
 		    const struct conf_opt *, void *, struct conf_node *);
 static int	conf_walk_value(struct conf_ctx *, const struct conf_opt *,
@@ -107,54 +51,20 @@ static void	conf_node_child(struct conf_node *, struct conf_node *,
 		    config_setting_t *, char *, const char *);
 static struct conf_override *conf_find_override(struct conf_ctx *,
 		    const struct conf_node *, const char *, int);
-static int	conf_given(const struct conf_node *, const struct conf_opt *,
-		    const char *);
-static int	conf_convert(struct conf_ctx *, struct conf_val *, void *);
-static int	conf_get_int(struct conf_ctx *, struct conf_val *, int64_t *);
-static int	conf_get_bool(struct conf_ctx *, struct conf_val *, int *);
-static int	conf_get_string(struct conf_ctx *, struct conf_val *,
-		    const char **);
-static int	conf_get_duration(struct conf_ctx *, struct conf_val *,
-		    uint64_t *);
-static int	conf_get_size(struct conf_ctx *, struct conf_val *,
-		    uint64_t *);
-static int	conf_get_strs(struct conf_ctx *, struct conf_val *,
-		    struct conf_strs *);
-static void	conf_strs_free(struct conf_strs *);
-static int	conf_range(struct conf_ctx *, struct conf_val *, uint64_t,
-		    const char *);
-static void	conf_fmt(const struct conf_opt *, uint64_t, char *, size_t);
-static int	conf_log_format(const char *);
-static int	conf_check_value(struct conf_ctx *, struct conf_val *,
-		    void *);
-static void	conf_check_group(struct conf_ctx *, const struct conf_opt *,
-		    void *, size_t, struct conf_node *);
-static int	conf_check_name(const char *, const char *);
-static int	conf_check_token(const char *);
-static int	conf_cert_fp(char *);
-static char	*conf_where(struct conf_ctx *, const struct conf_node *);
-static void	conf_check_policy(struct conf_ctx *, const struct conf_opt *,
-		    struct conf_policy *, size_t, struct conf_node *);
-static int	conf_listen_parse(const char *, struct sockaddr_storage *,
-		    socklen_t *, char **);
-static int	conf_resolve(const char *, const char *, int,
-		    struct sockaddr_storage *, socklen_t *, char **);
-static int	conf_url_parse(const char *, struct conf_url *, char **);
-static int	conf_header_parse(const char *, struct conf_header *,
-		    char **);
-static int	conf_cidr_parse(const char *, struct conf_cidr *);
-static int	conf_base_path(struct conf_api *, char **);
-static int	conf_res_path(const char *, char **);
 static void	conf_env_report(struct conf_ctx *, struct mgw_conf *);
 static int	conf_env_item(const struct conf_opt *, void *, const char *);
 static void	conf_env_name(const char *, char *, size_t);
-static void	conf_free_group(const struct conf_opt *, void *);
+static void	conf_free_group(const struct conf_opt *, void *, void **,
+		    size_t);
+
+/* The configuration conf_load() is filling, for mgw_conf_loading(). */
+static struct conf_ctx	*conf_loading;
 
 /*
  * Record one error at file:line.  file is what libconfig calls the file
  * (NULL for the main one).
  */
-static void
+void
 conf_errorat(struct conf_ctx *cx, const char *file, int line,
     const char *fmt, ...)
 {
@@ -176,7 +86,7 @@ conf_errorat(struct conf_ctx *cx, const char *file, int line,
  * Record an error about a value: the environment variable names it when
  * it came from there, else its file:line and key path do.
  */
-static void
+void
 conf_verror(struct conf_ctx *cx, const struct conf_val *v, const char *fmt,
     ...)
 {
@@ -206,7 +116,7 @@ conf_verror(struct conf_ctx *cx, const struct conf_val *v, const char *fmt,
  * it is stored: at the key's own file:line, or its environment variable,
  * or, if the key took its default, at the group.
  */
-static void
+void
 conf_member_error(struct conf_ctx *cx, const struct conf_node *node,
     const char *key, const char *fmt, ...)
 {
@@ -241,7 +151,7 @@ conf_member_error(struct conf_ctx *cx, const struct conf_node *node,
  * libconfig 1.5 names an included file as written in @include, relative
  * to the include directory; give the user a path that opens.
  */
-static char *
+char *
 conf_file_name(struct conf_ctx *cx, const char *file)
 {
 	char	*name;
@@ -285,7 +195,8 @@ conf_include_name(struct conf_ctx *cx, const char *file, int line)
 	return (found);
 }
 
-static const char *
+/* The file s was read from, as libconfig names it (NULL: the main one). */
+const char *
 conf_set_file(const config_setting_t *s)
 {
 	return (config_setting_source_file(s));
@@ -323,11 +234,10 @@ conf_load(const char *path, char **envp, struct mgw_conf **confp,
 		p[1] = '\0';
 	else
 		*p = '\0';
-	conf_env_collect(envp, &cx.cx_ov, &cx.cx_nov);
-
 	conf = xcalloc(1, sizeof(*conf));
 	conf->c_file = xstrdup(path);
 	cx.cx_conf = conf;
+	conf_loading = &cx;
 
 	config_init(&cf);
 	config_set_include_dir(&cf, cx.cx_dir);
@@ -360,17 +270,27 @@ conf_load(const char *path, char **envp, struct mgw_conf **confp,
 			free(inc);
 		}
 	} else {
+		/*
+		 * External plugins are opened first: their keys join the
+		 * tables the walk and the environment are matched against.
+		 */
+		conf_plugins_open(&cx, config_root_setting(&cf));
+		conf->c_table = conf_table_merge(&cx, conf_table,
+		    MGW_SCOPE_TOP);
+		conf_env_collect(conf->c_table, envp, &cx.cx_ov, &cx.cx_nov);
 		memset(&top, 0, sizeof(top));
 		top.n_set = config_root_setting(&cf);
 		top.n_path = xstrdup("");
 		top.n_file = NULL;
 		top.n_line = 1;
 		top.n_envok = 1;
-		conf_walk_group(&cx, conf_table, conf, &top);
+		top.n_settings = cx.cx_top;
+		conf_walk_group(&cx, conf->c_table, conf, &top);
 		free(top.n_path);
 		conf_env_report(&cx, conf);
 	}
 	config_destroy(&cf);
+	conf_loading = NULL;
 
 	error = cx.cx_nerrs != 0;
 	if (error) {
@@ -405,6 +325,8 @@ conf_load(const char *path, char **envp, struct mgw_conf **confp,
 		free(cx.cx_errs[i]);
 	free(cx.cx_errs);
 	conf_env_free(cx.cx_ov, cx.cx_nov);
+	free(cx.cx_top);
+	free(cx.cx_entry);
 	free(cx.cx_dir);
 	return (error ? -1 : 0);
 }
@@ -421,6 +343,7 @@ conf_walk_group(struct conf_ctx *cx, const struct conf_opt *tbl, void *obj,
 	config_setting_t	*m;
 	const char		*name;
 	char			*path;
+	void			*target;
 	int			 i, n, given;
 
 	if (node->n_set != NULL) {
@@ -429,10 +352,11 @@ conf_walk_group(struct conf_ctx *cx, const struct conf_opt *tbl, void *obj,
 			m = config_setting_get_elem(node->n_set, i);
 			name = config_setting_name(m);
 			for (t = tbl; t->t_name != NULL; t++) {
-				if (strcmp(t->t_name, name) == 0)
+				if (strcmp(t->t_name, name) == 0 &&
+				    conf_target(t, obj, node) != NULL)
 					break;
 			}
-			if (t->t_name != NULL)
+			if (t->t_name != NULL || node->n_lax)
 				continue;
 			if (node->n_path[0] == '\0')
 				conf_errorat(cx, conf_set_file(m),
@@ -448,6 +372,9 @@ conf_walk_group(struct conf_ctx *cx, const struct conf_opt *tbl, void *obj,
 
 	node->n_given = 0;
 	for (i = 0, t = tbl; t->t_name != NULL; i++, t++) {
+		/* A plugin's key fills the plugin's struct, if it is here. */
+		if ((target = conf_target(t, obj, node)) == NULL)
+			continue;
 		m = NULL;
 		if (node->n_set != NULL)
 			m = config_setting_get_member(node->n_set, t->t_name);
@@ -457,13 +384,13 @@ conf_walk_group(struct conf_ctx *cx, const struct conf_opt *tbl, void *obj,
 			xasprintf(&path, "%s.%s", node->n_path, t->t_name);
 		switch (t->t_type) {
 		case CONF_T_GROUP:
-			given = conf_walk_sub(cx, t, obj, node, m, path);
+			given = conf_walk_sub(cx, t, target, node, m, path);
 			break;
 		case CONF_T_LIST:
-			given = conf_walk_list(cx, t, obj, node, m, path);
+			given = conf_walk_list(cx, t, target, node, m, path);
 			break;
 		default:
-			given = conf_walk_value(cx, t, obj, node, m, path);
+			given = conf_walk_value(cx, t, target, node, m, path);
 			break;
 		}
 		if (given)
@@ -498,8 +425,13 @@ conf_walk_value(struct conf_ctx *cx, const struct conf_opt *t, void *obj,
 	} else if ((v.v_str = t->t_default) == NULL)
 		return (0);
 
-	if (conf_convert(cx, &v, obj) == 0)
-		conf_check_value(cx, &v, obj);
+	if (v.v_set != NULL)
+		conf_where_add(cx, CONF_FIELD(obj, t->t_off, char), v.v_file,
+		    v.v_line, path);
+	if (conf_convert(cx, &v, obj) == 0 &&
+	    conf_check_value(cx, &v, obj) == 0 && t->t_fn != NULL)
+		conf_check_fn(cx, &v, NULL, t, obj,
+		    CONF_FIELD(obj, t->t_off, char));
 	return (v.v_ov != NULL || v.v_set != NULL);
 }
 
@@ -532,14 +464,19 @@ conf_walk_sub(struct conf_ctx *cx, const struct conf_opt *t, void *obj,
 		child = CONF_FIELD(obj, t->t_off, char);
 
 	conf_node_child(node, &cn, m, xstrdup(path), t->t_name);
+	if (m != NULL)
+		conf_where_add(cx, child, cn.n_file, cn.n_line, cn.n_path);
 	conf_walk_group(cx, t->t_sub, child, &cn);
 	given = bad || m != NULL || cn.n_given != 0;
 	if (!given && (t->t_flags & CONF_F_REQUIRED))
 		conf_errorat(cx, node->n_file, node->n_line,
 		    "%s: missing required group '%s'", node->n_path,
 		    t->t_name);
-	else if (!bad)
+	else if (!bad) {
 		conf_check_group(cx, t, child, 0, &cn);
+		if (t->t_fn != NULL)
+			conf_check_fn(cx, NULL, &cn, t, child, child);
+	}
 	free(cn.n_path);
 	return (given);
 }
@@ -553,7 +490,7 @@ conf_walk_list(struct conf_ctx *cx, const struct conf_opt *t, void *obj,
 	struct conf_val		 v;
 	config_setting_t	*e;
 	const char		*name;
-	char			*items, *ipath, env[CONF_NAME_MAX];
+	char			*items, *item, *ipath, env[CONF_NAME_MAX];
 	int			 n, i;
 
 	memset(&v, 0, sizeof(v));
@@ -600,8 +537,19 @@ conf_walk_list(struct conf_ctx *cx, const struct conf_opt *t, void *obj,
 			cn.n_env[cn.n_nenv++] = env;
 		} else
 			cn.n_envok = 0;
-		conf_walk_group(cx, t->t_sub, items + i * t->t_size, &cn);
+		item = items + i * t->t_size;
+		conf_where_add(cx, item, cn.n_file, cn.n_line, cn.n_path);
+		if (t->t_scope != 0) {
+			cn.n_settings = conf_settings_new(cx, t->t_scope, i);
+			/* A plugin that did not open has said why already. */
+			cn.n_lax = t->t_scope == MGW_SCOPE_ENTRY &&
+			    (i >= (int)cx->cx_nentry || cx->cx_entry[i] < 0);
+			*CONF_FIELD(item, t->t_soff, void **) = cn.n_settings;
+		}
+		conf_walk_group(cx, t->t_sub, item, &cn);
 		conf_check_group(cx, t, items, i, &cn);
+		if (t->t_fn != NULL)
+			conf_check_fn(cx, NULL, &cn, t, item, items);
 		free(cn.n_path);
 	}
 	return (1);
@@ -677,7 +625,7 @@ conf_find_override(struct conf_ctx *cx, const struct conf_node *node,
 }
 
 /* Was key of tbl given in node (file or environment)? */
-static int
+int
 conf_given(const struct conf_node *node, const struct conf_opt *tbl,
     const char *key)
 {
@@ -686,1415 +634,6 @@ conf_given(const struct conf_node *node, const struct conf_opt *tbl,
 	for (i = 0; tbl[i].t_name != NULL; i++) {
 		if (strcmp(tbl[i].t_name, key) == 0)
 			return ((node->n_given & (1u << i)) != 0);
-	}
-	return (0);
-}
-
-/* Convert and store v at its field of obj.  0, or -1 after an error. */
-static int
-conf_convert(struct conf_ctx *cx, struct conf_val *v, void *obj)
-{
-	const struct conf_opt	*t = v->v_opt;
-	struct conf_strs	 ss;
-	struct conf_url		*urls;
-	struct conf_header	*hdrs;
-	char			**strs, *why;
-	const char		*s;
-	int64_t			 i64;
-	uint64_t		 u64;
-	uint32_t		 bits;
-	size_t			 i, n;
-	int			 b, m, error = 0, line;
-
-	switch (t->t_type) {
-	case CONF_T_INT:
-	case CONF_T_UINT:
-	case CONF_T_U64:
-		if (conf_get_int(cx, v, &i64) == -1)
-			return (-1);
-		if (i64 < 0 || (uint64_t)i64 < t->t_min ||
-		    (uint64_t)i64 > t->t_max) {
-			char	 lo[32], hi[32];
-
-			conf_fmt(t, t->t_min, lo, sizeof(lo));
-			conf_fmt(t, t->t_max, hi, sizeof(hi));
-			conf_verror(cx, v, "%" PRId64 " is out of range %s..%s",
-			    i64, lo, hi);
-			return (-1);
-		}
-		if (t->t_type == CONF_T_INT)
-			*CONF_FIELD(obj, t->t_off, int) = (int)i64;
-		else if (t->t_type == CONF_T_UINT)
-			*CONF_FIELD(obj, t->t_off, uint32_t) = (uint32_t)i64;
-		else
-			*CONF_FIELD(obj, t->t_off, uint64_t) = (uint64_t)i64;
-		return (0);
-	case CONF_T_BOOL:
-		if (conf_get_bool(cx, v, &b) == -1)
-			return (-1);
-		*CONF_FIELD(obj, t->t_off, int) = b;
-		return (0);
-	case CONF_T_STRING:
-		if (conf_get_string(cx, v, &s) == -1)
-			return (-1);
-		*CONF_FIELD(obj, t->t_off, char *) = xstrdup(s);
-		return (0);
-	case CONF_T_DURATION:
-		if (conf_get_duration(cx, v, &u64) == -1)
-			return (-1);
-		*CONF_FIELD(obj, t->t_off, uint64_t) = u64;
-		return (0);
-	case CONF_T_SIZE:
-		if (conf_get_size(cx, v, &u64) == -1)
-			return (-1);
-		*CONF_FIELD(obj, t->t_off, uint64_t) = u64;
-		return (0);
-	default:
-		break;
-	}
-
-	/* Arrays of strings. */
-	if (conf_get_strs(cx, v, &ss) == -1)
-		return (-1);
-	n = ss.s_n;
-	if (n == 0 && (t->t_flags & CONF_F_NONEMPTY)) {
-		conf_verror(cx, v, "must not be empty");
-		conf_strs_free(&ss);
-		return (-1);
-	}
-	line = v->v_line;
-	switch (t->t_type) {
-	case CONF_T_STRINGS:
-		strs = NULL;
-		if (n > 0) {
-			strs = xcalloc(n, sizeof(*strs));
-			for (i = 0; i < n; i++)
-				strs[i] = xstrdup(ss.s_str[i]);
-		}
-		*CONF_FIELD(obj, t->t_off, char **) = strs;
-		*CONF_FIELD(obj, t->t_off2, size_t) = n;
-		break;
-	case CONF_T_URLS:
-		urls = n > 0 ? xcalloc(n, sizeof(*urls)) : NULL;
-		*CONF_FIELD(obj, t->t_off, struct conf_url *) = urls;
-		*CONF_FIELD(obj, t->t_off2, size_t) = n;
-		for (i = 0; i < n; i++) {
-			if (conf_url_parse(ss.s_str[i], &urls[i], &why) == 0)
-				continue;
-			v->v_line = ss.s_line[i];
-			conf_verror(cx, v, "%s", why);
-			free(why);
-			error = -1;
-		}
-		break;
-	case CONF_T_HEADERS:
-		hdrs = n > 0 ? xcalloc(n, sizeof(*hdrs)) : NULL;
-		*CONF_FIELD(obj, t->t_off, struct conf_header *) = hdrs;
-		*CONF_FIELD(obj, t->t_off2, size_t) = n;
-		for (i = 0; i < n; i++) {
-			if (conf_header_parse(ss.s_str[i], &hdrs[i],
-			    &why) == 0)
-				continue;
-			v->v_line = ss.s_line[i];
-			conf_verror(cx, v, "%s", why);
-			free(why);
-			error = -1;
-		}
-		break;
-	case CONF_T_METHODS:
-		bits = 0;
-		for (i = 0; i < n; i++) {
-			m = conf_method_parse(ss.s_str[i], strlen(ss.s_str[i]));
-			if (m != -1) {
-				bits |= 1u << m;
-				continue;
-			}
-			v->v_line = ss.s_line[i];
-			conf_verror(cx, v, "unknown method '%s' (use GET, "
-			    "HEAD, POST, PUT, DELETE, PATCH or OPTIONS)",
-			    ss.s_str[i]);
-			error = -1;
-		}
-		*CONF_FIELD(obj, t->t_off, uint32_t) = bits;
-		break;
-	default:
-		fatalx("%s: bad type %d for %s", __func__, t->t_type,
-		    t->t_name);
-	}
-	v->v_line = line;
-	conf_strs_free(&ss);
-	return (error);
-}
-
-static int
-conf_get_int(struct conf_ctx *cx, struct conf_val *v, int64_t *vp)
-{
-	long long	 ll;
-	char		*end;
-
-	if (v->v_set != NULL) {
-		switch (config_setting_type(v->v_set)) {
-		case CONFIG_TYPE_INT:
-		case CONFIG_TYPE_INT64:
-			*vp = config_setting_get_int64(v->v_set);
-			return (0);
-		default:
-			conf_verror(cx, v, "expected an integer");
-			return (-1);
-		}
-	}
-	errno = 0;
-	ll = strtoll(v->v_str, &end, 10);
-	if (v->v_str[0] == '\0' || *end != '\0' || errno == ERANGE ||
-	    isspace((unsigned char)v->v_str[0])) {
-		conf_verror(cx, v, "expected an integer");
-		return (-1);
-	}
-	*vp = ll;
-	return (0);
-}
-
-static int
-conf_get_bool(struct conf_ctx *cx, struct conf_val *v, int *bp)
-{
-	static const char	*yes[] = { "true", "yes", "on", "1", NULL };
-	static const char	*no[] = { "false", "no", "off", "0", NULL };
-	size_t			 i;
-
-	if (v->v_set != NULL) {
-		if (config_setting_type(v->v_set) != CONFIG_TYPE_BOOL) {
-			conf_verror(cx, v, "expected true or false");
-			return (-1);
-		}
-		*bp = config_setting_get_bool(v->v_set) ? 1 : 0;
-		return (0);
-	}
-	for (i = 0; yes[i] != NULL; i++) {
-		if (strcasecmp(v->v_str, yes[i]) == 0) {
-			*bp = 1;
-			return (0);
-		}
-		if (strcasecmp(v->v_str, no[i]) == 0) {
-			*bp = 0;
-			return (0);
-		}
-	}
-	conf_verror(cx, v, "expected a boolean (true, false, yes, no, on, "
-	    "off, 1 or 0)");
-	return (-1);
-}
-
-static int
-conf_get_string(struct conf_ctx *cx, struct conf_val *v, const char **sp)
-{
-	if (v->v_set == NULL) {
-		*sp = v->v_str;
-		return (0);
-	}
-	if (config_setting_type(v->v_set) != CONFIG_TYPE_STRING) {
-		conf_verror(cx, v, "expected a string");
-		return (-1);
-	}
-	*sp = config_setting_get_string(v->v_set);
-	return (0);
-}
-
-static int
-conf_get_duration(struct conf_ctx *cx, struct conf_val *v, uint64_t *msp)
-{
-	const char	*s;
-
-	if (v->v_set != NULL) {
-		switch (config_setting_type(v->v_set)) {
-		case CONFIG_TYPE_STRING:
-			break;
-		case CONFIG_TYPE_INT:
-		case CONFIG_TYPE_INT64:
-		case CONFIG_TYPE_FLOAT:
-			conf_verror(cx, v, "a duration needs a unit (ms, s, m, "
-			    "h or d), e.g. \"30s\"");
-			return (-1);
-		default:
-			conf_verror(cx, v, "expected a duration such as "
-			    "\"30s\"");
-			return (-1);
-		}
-	}
-	if (conf_get_string(cx, v, &s) == -1)
-		return (-1);
-	if (s[0] != '\0' && strspn(s, "0123456789") == strlen(s)) {
-		conf_verror(cx, v, "'%s' needs a unit (ms, s, m, h or d), "
-		    "e.g. \"%ss\"", s, s);
-		return (-1);
-	}
-	if (util_parse_duration(s, msp) == -1) {
-		conf_verror(cx, v, "bad duration '%s' (a number with a unit: "
-		    "ms, s, m, h or d)", s);
-		return (-1);
-	}
-	return (conf_range(cx, v, *msp, s));
-}
-
-static int
-conf_get_size(struct conf_ctx *cx, struct conf_val *v, uint64_t *bytesp)
-{
-	const char	*s;
-	long long	 ll;
-	char		 buf[32];
-
-	if (v->v_set != NULL) {
-		switch (config_setting_type(v->v_set)) {
-		case CONFIG_TYPE_STRING:
-			break;
-		case CONFIG_TYPE_INT:
-		case CONFIG_TYPE_INT64:
-			/* A bare byte count cannot be misread. */
-			ll = config_setting_get_int64(v->v_set);
-			if (ll < 0) {
-				conf_verror(cx, v, "a size cannot be "
-				    "negative");
-				return (-1);
-			}
-			*bytesp = (uint64_t)ll;
-			snprintf(buf, sizeof(buf), "%lld", ll);
-			return (conf_range(cx, v, *bytesp, buf));
-		default:
-			conf_verror(cx, v, "expected a size such as \"16k\"");
-			return (-1);
-		}
-	}
-	if (conf_get_string(cx, v, &s) == -1)
-		return (-1);
-	if (util_parse_size(s, bytesp) == -1) {
-		conf_verror(cx, v, "bad size '%s' (a byte count, or a number "
-		    "with k, m or g)", s);
-		return (-1);
-	}
-	return (conf_range(cx, v, *bytesp, s));
-}
-
-/* Check a duration or size against the table's range. */
-static int
-conf_range(struct conf_ctx *cx, struct conf_val *v, uint64_t val,
-    const char *as)
-{
-	const struct conf_opt	*t = v->v_opt;
-	char			 lo[32], hi[32];
-
-	if (val >= t->t_min && val <= t->t_max)
-		return (0);
-	conf_fmt(t, t->t_min, lo, sizeof(lo));
-	conf_fmt(t, t->t_max, hi, sizeof(hi));
-	conf_verror(cx, v, "'%s' is out of range %s..%s", as, lo, hi);
-	return (-1);
-}
-
-/* Format a range bound in the largest unit that divides it. */
-static void
-conf_fmt(const struct conf_opt *t, uint64_t val, char *buf, size_t len)
-{
-	static const struct {
-		uint64_t	 mult;
-		const char	*unit;
-	} dur[] = {
-		{ 86400000, "d" }, { 3600000, "h" }, { 60000, "m" },
-		{ 1000, "s" }, { 1, "ms" }
-	}, size[] = {
-		{ 1024 * 1024 * 1024, "g" }, { 1024 * 1024, "m" },
-		{ 1024, "k" }, { 1, "" }
-	};
-	size_t	 i;
-
-	if (val != 0 && t->t_type == CONF_T_DURATION) {
-		for (i = 0; val % dur[i].mult != 0; i++)
-			;
-		snprintf(buf, len, "%" PRIu64 "%s", val / dur[i].mult,
-		    dur[i].unit);
-	} else if (val != 0 && t->t_type == CONF_T_SIZE) {
-		for (i = 0; val % size[i].mult != 0; i++)
-			;
-		snprintf(buf, len, "%" PRIu64 "%s", val / size[i].mult,
-		    size[i].unit);
-	} else
-		snprintf(buf, len, "%" PRIu64, val);
-}
-
-/*
- * An array value as strings with their lines.  The environment gives a
- * comma-separated list; empty pieces are skipped.
- */
-static int
-conf_get_strs(struct conf_ctx *cx, struct conf_val *v, struct conf_strs *ss)
-{
-	config_setting_t	*e;
-	const char		*p, *q, *end;
-	int			 i, n;
-
-	memset(ss, 0, sizeof(*ss));
-	if (v->v_set != NULL && (v->v_opt->t_flags & CONF_F_ONE) &&
-	    config_setting_type(v->v_set) == CONFIG_TYPE_STRING) {
-		ss->s_str = xcalloc(1, sizeof(*ss->s_str));
-		ss->s_line = xcalloc(1, sizeof(*ss->s_line));
-		ss->s_str[0] = xstrdup(config_setting_get_string(v->v_set));
-		ss->s_line[0] = v->v_line;
-		ss->s_n = 1;
-		return (0);
-	}
-	if (v->v_set != NULL) {
-		if (!config_setting_is_array(v->v_set) &&
-		    !config_setting_is_list(v->v_set)) {
-			conf_verror(cx, v, "expected an array of strings "
-			    "[ \"...\", ... ]");
-			return (-1);
-		}
-		n = config_setting_length(v->v_set);
-		for (i = 0; i < n; i++) {
-			e = config_setting_get_elem(v->v_set, i);
-			if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-				conf_verror(cx, v, "expected an array of "
-				    "strings [ \"...\", ... ]");
-				conf_strs_free(ss);
-				return (-1);
-			}
-		}
-		if (n == 0)
-			return (0);
-		ss->s_str = xcalloc(n, sizeof(*ss->s_str));
-		ss->s_line = xcalloc(n, sizeof(*ss->s_line));
-		for (i = 0; i < n; i++) {
-			e = config_setting_get_elem(v->v_set, i);
-			ss->s_str[i] = xstrdup(config_setting_get_string(e));
-			ss->s_line[i] = config_setting_source_line(e);
-			if (ss->s_line[i] == 0)
-				ss->s_line[i] = v->v_line;
-		}
-		ss->s_n = n;
-		return (0);
-	}
-	for (p = v->v_str; *p != '\0'; p = *q == ',' ? q + 1 : q) {
-		q = p + strcspn(p, ",");
-		end = q;
-		while (p < end && isspace((unsigned char)*p))
-			p++;
-		while (end > p && isspace((unsigned char)end[-1]))
-			end--;
-		if (end == p)
-			continue;
-		ss->s_str = xreallocarray(ss->s_str, ss->s_n + 1,
-		    sizeof(*ss->s_str));
-		ss->s_line = xreallocarray(ss->s_line, ss->s_n + 1,
-		    sizeof(*ss->s_line));
-		ss->s_str[ss->s_n] = xstrndup(p, end - p);
-		ss->s_line[ss->s_n++] = v->v_line;
-	}
-	return (0);
-}
-
-static void
-conf_strs_free(struct conf_strs *ss)
-{
-	size_t	 i;
-
-	for (i = 0; i < ss->s_n; i++)
-		free(ss->s_str[i]);
-	free(ss->s_str);
-	free(ss->s_line);
-	memset(ss, 0, sizeof(*ss));
-}
-
-/* "combined" or "json" to enum conf_log_format; -1 otherwise or NULL. */
-static int
-conf_log_format(const char *s)
-{
-	if (s == NULL)
-		return (-1);
-	if (strcmp(s, "combined") == 0)
-		return (CONF_LOGF_COMBINED);
-	if (strcmp(s, "json") == 0)
-		return (CONF_LOGF_JSON);
-	return (-1);
-}
-
-/* Checks that need more than the value's type and range. */
-static int
-conf_check_value(struct conf_ctx *cx, struct conf_val *v, void *obj)
-{
-	const struct conf_opt	*t = v->v_opt;
-	struct conf_listener	*l;
-	struct conf_gateway	*g;
-	struct conf_api		*a;
-	struct conf_policy	*p;
-	struct conf_tls		*tls;
-	struct conf_consumer	*cs;
-	struct conf_security	*sec;
-	enum throttle_algo	 algo;
-	char			*s, *why, ***ss;
-	size_t			 i, j, n;
-	long			 ncpu;
-	int			 error = 0;
-
-	switch (t->t_check) {
-	case CONF_CHK_WORKERS:
-		if (*CONF_FIELD(obj, t->t_off, int) == 0) {
-			ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-			*CONF_FIELD(obj, t->t_off, int) = ncpu < 1 ? 1 :
-			    ncpu > (long)t->t_max ? (int)t->t_max : (int)ncpu;
-		}
-		break;
-	case CONF_CHK_LNAME:
-	case CONF_CHK_ANAME:
-		s = *CONF_FIELD(obj, t->t_off, char *);
-		if (conf_check_name(s, t->t_check == CONF_CHK_LNAME ? "_-" :
-		    "_.-") == -1) {
-			conf_verror(cx, v, "bad %s '%s' (1 to %d of A-Z a-z "
-			    "0-9 %s)", t->t_name, s, CONF_NAME_MAX - 1,
-			    t->t_check == CONF_CHK_LNAME ? "_ -" : "_ . -");
-			error = -1;
-		}
-		break;
-	case CONF_CHK_LISTEN:
-		l = obj;
-		if (conf_listen_parse(l->l_listen, &l->l_ss, &l->l_sslen,
-		    &why) == -1) {
-			conf_verror(cx, v, "%s", why);
-			free(why);
-			error = -1;
-		}
-		break;
-	case CONF_CHK_CIDRS:
-		g = obj;
-		if (g->ntrusted_proxies == 0)
-			break;
-		g->trusted = xcalloc(g->ntrusted_proxies, sizeof(*g->trusted));
-		for (i = 0; i < g->ntrusted_proxies; i++) {
-			if (conf_cidr_parse(g->trusted_proxies[i],
-			    &g->trusted[i]) == 0)
-				continue;
-			conf_verror(cx, v, "bad CIDR '%s' (address or "
-			    "address/bits)", g->trusted_proxies[i]);
-			error = -1;
-		}
-		break;
-	case CONF_CHK_BASE_PATH:
-		a = obj;
-		if (conf_base_path(a, &why) == -1) {
-			conf_verror(cx, v, "%s", why);
-			free(why);
-			error = -1;
-		}
-		break;
-	case CONF_CHK_RES_PATH:
-		s = *CONF_FIELD(obj, t->t_off, char *);
-		if (conf_res_path(s, &why) == -1) {
-			conf_verror(cx, v, "%s", why);
-			free(why);
-			error = -1;
-		}
-		break;
-	case CONF_CHK_ALGO:
-		p = obj;
-		if (throttle_algo_parse(p->p_algorithm, &algo) == -1) {
-			conf_verror(cx, v, "unknown algorithm '%s' (use "
-			    "fixed_window, sliding_log, sliding_window or "
-			    "token_bucket)", p->p_algorithm);
-			error = -1;
-		} else
-			p->p_algo = algo;
-		break;
-	case CONF_CHK_POLICY_REF:
-		/* policies is walked first (conf-table.c), so this sees it. */
-		s = *CONF_FIELD(obj, t->t_off, char *);
-		if (conf_policy_find(cx->cx_conf, s) == NULL) {
-			conf_verror(cx, v, "unknown policy '%s' (define it in "
-			    "policies, or use a built-in one)", s);
-			error = -1;
-		}
-		break;
-	case CONF_CHK_HEADER_NAME:
-		s = *CONF_FIELD(obj, t->t_off, char *);
-		if (conf_check_token(s) == -1) {
-			conf_verror(cx, v, "bad header name '%s'", s);
-			error = -1;
-		}
-		break;
-	case CONF_CHK_HEADER_NAME_OPT:
-	case CONF_CHK_EMPTY_NULL:
-		s = *CONF_FIELD(obj, t->t_off, char *);
-		if (s != NULL && *s == '\0') {
-			free(s);
-			*CONF_FIELD(obj, t->t_off, char *) = NULL;
-		} else if (t->t_check == CONF_CHK_HEADER_NAME_OPT &&
-		    conf_check_token(s) == -1) {
-			conf_verror(cx, v, "bad header name '%s'", s);
-			error = -1;
-		}
-		break;
-	case CONF_CHK_QUERY_NAME:
-		s = *CONF_FIELD(obj, t->t_off, char *);
-		if (*s == '\0' || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "abcdefghijklmnopqrstuvwxyz0123456789-._~") != strlen(s)) {
-			conf_verror(cx, v, "bad query parameter name '%s' "
-			    "(letters, digits, -._~)", s);
-			error = -1;
-		}
-		break;
-	case CONF_CHK_API_KEYS:
-		ss = CONF_FIELD(obj, t->t_off, char **);
-		n = *CONF_FIELD(obj, t->t_off2, size_t);
-		for (i = 0; i < n; i++) {
-			if (conf_cert_fp((*ss)[i]) == 0)
-				continue;
-			conf_verror(cx, v, "bad API key hash (\"sha256:\" and "
-			    "64 hex digits, as printed by "
-			    "printf %%s KEY | sha256sum); keys are never "
-			    "stored in clear");
-			error = -1;
-		}
-		break;
-	case CONF_CHK_LOG_FORMAT:
-		s = *CONF_FIELD(obj, t->t_off, char *);
-		if (conf_log_format(s) == -1) {
-			conf_verror(cx, v, "unknown access log format '%s' "
-			    "(combined or json)", s);
-			error = -1;
-		}
-		break;
-	case CONF_CHK_PROTOCOLS:
-		tls = obj;
-		for (i = 0; i < tls->t_nprotocols; i++) {
-			if (tls_conf_protocol(tls->t_protocols[i]) != -1)
-				continue;
-			conf_verror(cx, v, "unknown protocol '%s' (use TLSv1.2 "
-			    "or TLSv1.3)", tls->t_protocols[i]);
-			error = -1;
-		}
-		break;
-	case CONF_CHK_UNKNOWN_SNI:
-		tls = obj;
-		if (strcmp(tls->t_unknown_sni, "refuse") == 0)
-			tls->t_sni_refuse = 1;
-		else if (strcmp(tls->t_unknown_sni, "default") != 0) {
-			conf_verror(cx, v, "'%s': use \"default\" or "
-			    "\"refuse\"", tls->t_unknown_sni);
-			error = -1;
-		}
-		break;
-	case CONF_CHK_VERIFY_CLIENT:
-		tls = obj;
-		if (strcmp(tls->t_verify_client, "off") == 0)
-			tls->t_verify = CONF_VERIFY_OFF;
-		else if (strcmp(tls->t_verify_client, "optional") == 0)
-			tls->t_verify = CONF_VERIFY_OPTIONAL;
-		else if (strcmp(tls->t_verify_client, "required") == 0)
-			tls->t_verify = CONF_VERIFY_REQUIRED;
-		else {
-			conf_verror(cx, v, "'%s': use off, optional or "
-			    "required", tls->t_verify_client);
-			error = -1;
-		}
-		break;
-	case CONF_CHK_MUTUAL_TLS:
-		a = obj;
-		if (strcmp(a->a_mutual_tls_name, "mandatory") == 0)
-			a->a_mutual_tls = CONF_MTLS_MANDATORY;
-		else if (strcmp(a->a_mutual_tls_name, "optional") == 0)
-			a->a_mutual_tls = CONF_MTLS_OPTIONAL;
-		else {
-			conf_verror(cx, v, "'%s': use mandatory or optional",
-			    a->a_mutual_tls_name);
-			error = -1;
-		}
-		break;
-	case CONF_CHK_CERT_FP:
-		cs = obj;
-		for (i = 0; i < cs->cs_ncertificates; i++) {
-			if (conf_cert_fp(cs->cs_certificates[i]) == 0)
-				continue;
-			conf_verror(cx, v, "bad certificate fingerprint '%s' "
-			    "(\"sha256:\" and 64 hex digits, colons allowed)",
-			    cs->cs_certificates[i]);
-			error = -1;
-		}
-		break;
-	case CONF_CHK_SECURITY:
-		/* security is walked before consumers and apis. */
-		ss = CONF_FIELD(obj, t->t_off, char **);
-		n = *CONF_FIELD(obj, t->t_off2, size_t);
-		sec = &cx->cx_conf->c_security;
-		for (i = 0; i < n; i++) {
-			for (j = 0; j < i; j++)
-				if (strcmp((*ss)[i], (*ss)[j]) == 0)
-					break;
-			if (j < i) {
-				conf_verror(cx, v, "security mechanism '%s' "
-				    "listed twice", (*ss)[i]);
-				error = -1;
-			} else if (strcmp((*ss)[i], "jwt") == 0) {
-				if (sec->s_njwt == 0) {
-					conf_verror(cx, v, "jwt needs at least "
-					    "one issuer in security.jwt");
-					error = -1;
-				}
-			} else if (strcmp((*ss)[i], "api_key") == 0) {
-				if (sec->s_api_key_header == NULL &&
-				    sec->s_api_key_query == NULL) {
-					conf_verror(cx, v, "api_key needs "
-					    "security.api_key_header or "
-					    "api_key_query");
-					error = -1;
-				}
-			} else if (strcmp((*ss)[i], "basic") == 0) {
-				if (sec->s_htpasswd == NULL) {
-					conf_verror(cx, v, "basic needs "
-					    "security.htpasswd");
-					error = -1;
-				}
-			} else if (strcmp((*ss)[i], "oauth2") == 0) {
-				if (sec->s_introspection == NULL) {
-					conf_verror(cx, v, "oauth2 needs "
-					    "security.introspection");
-					error = -1;
-				}
-			} else {
-				conf_verror(cx, v, "unknown security mechanism "
-				    "'%s' (jwt, api_key, basic or oauth2)",
-				    (*ss)[i]);
-				error = -1;
-			}
-		}
-		break;
-	default:
-		break;
-	}
-	return (error);
-}
-
-/*
- * "sha256:AB:CD..." or "sha256:abcd...": check it and rewrite it in
- * place as "sha256:" and 64 lowercase hex digits, the form the worker
- * compares with.  0 or -1.
- */
-static int
-conf_cert_fp(char *s)
-{
-	char	*p, *q;
-	size_t	 n = 0;
-
-	if (strncasecmp(s, "sha256:", 7) != 0)
-		return (-1);
-	memcpy(s, "sha256:", 7);
-	for (p = q = s + 7; *p != '\0'; p++) {
-		if (*p == ':')
-			continue;
-		if (!isxdigit((unsigned char)*p))
-			return (-1);
-		*q++ = tolower((unsigned char)*p);
-		n++;
-	}
-	*q = '\0';
-	return (n == 64 ? 0 : -1);
-}
-
-/*
- * Checks over a whole group or list item, once its keys are stored: items
- * is the list's array and i the item, or the group itself and 0.
- */
-static void
-conf_check_group(struct conf_ctx *cx, const struct conf_opt *t, void *items,
-    size_t i, struct conf_node *node)
-{
-	struct conf_listener	*l;
-	struct conf_api		*a;
-	struct conf_resource	*r;
-	struct conf_endpoints	*ep;
-	struct conf_consumer	*cs;
-	const char		*fmt;
-	struct conf_tls		*tls;
-	struct conf_upstream_tls *ut;
-	struct conf_gateway	*g;
-	struct conf_jwt_issuer	*ji;
-	struct conf_introspection *in;
-	size_t			 j;
-	int			 prod, mock;
-
-	switch (t->t_check) {
-	case CONF_CHK_LISTENER:
-		l = items;
-		/* The gateway group is walked before the listeners. */
-		fmt = l[i].l_access_log_format != NULL ?
-		    l[i].l_access_log_format :
-		    cx->cx_conf->c_gateway.access_log_format;
-		l[i].l_log_format = conf_log_format(fmt);
-		if (l[i].l_log_format == -1)
-			l[i].l_log_format = CONF_LOGF_COMBINED;
-		for (j = 0; j < i && l[i].l_name != NULL; j++) {
-			if (l[j].l_name == NULL ||
-			    strcmp(l[i].l_name, l[j].l_name) != 0)
-				continue;
-			conf_errorat(cx, node->n_file, node->n_line,
-			    "%s: duplicate listener name '%s'", node->n_path,
-			    l[i].l_name);
-			break;
-		}
-		for (j = 0; j < i && l[i].l_sslen != 0; j++) {
-			if (l[i].l_sslen != l[j].l_sslen ||
-			    memcmp(&l[i].l_ss, &l[j].l_ss, l[i].l_sslen) != 0)
-				continue;
-			conf_errorat(cx, node->n_file, node->n_line,
-			    "%s: listen address '%s' is already used by "
-			    "listener '%s'", node->n_path, l[i].l_listen,
-			    l[j].l_name != NULL ? l[j].l_name : "?");
-			break;
-		}
-		break;
-	case CONF_CHK_API:
-		a = items;
-		a[i].a_index = i;
-		for (j = 0; j < i; j++) {
-			if (a[i].a_base_path == NULL ||
-			    a[j].a_base_path == NULL ||
-			    strcmp(a[i].a_base_path, a[j].a_base_path) != 0)
-				continue;
-			conf_errorat(cx, node->n_file, node->n_line,
-			    "%s: duplicate base_path '%s' (also used by "
-			    "API '%s')", node->n_path, a[i].a_base_path,
-			    a[j].a_name != NULL ? a[j].a_name : "?");
-			break;
-		}
-		/* name and version identify an API (logs, counters, env). */
-		for (j = 0; j < i; j++) {
-			if (a[i].a_name == NULL || a[j].a_name == NULL ||
-			    strcmp(a[i].a_name, a[j].a_name) != 0)
-				continue;
-			if ((a[i].a_version == NULL) != (a[j].a_version ==
-			    NULL) || (a[i].a_version != NULL &&
-			    strcmp(a[i].a_version, a[j].a_version) != 0))
-				continue;
-			conf_errorat(cx, node->n_file, node->n_line,
-			    "%s: duplicate API '%s'%s%s", node->n_path,
-			    a[i].a_name, a[i].a_version != NULL ?
-			    " version " : "", a[i].a_version != NULL ?
-			    a[i].a_version : "");
-			break;
-		}
-		break;
-	case CONF_CHK_RESOURCE:
-		r = items;
-		r[i].r_index = i;
-		r[i].r_security_set = conf_given(node, t->t_sub, "security");
-		if (r[i].r_methods == 0)
-			r[i].r_methods = CONF_M_ALL;
-		break;
-	case CONF_CHK_ENDPOINTS:
-		ep = items;
-		prod = conf_given(node, t->t_sub, "production");
-		mock = conf_given(node, t->t_sub, "mock");
-		if (prod && mock)
-			conf_errorat(cx, node->n_file, node->n_line,
-			    "%s: set production or mock, not both",
-			    node->n_path);
-		else if (!prod && !mock)
-			conf_errorat(cx, node->n_file, node->n_line,
-			    "%s: production or mock is required",
-			    node->n_path);
-		else if (prod && ep->ep_nproduction == 0)
-			conf_errorat(cx, node->n_file, node->n_line,
-			    "%s: production needs at least one URL",
-			    node->n_path);
-		else if (mock && conf_given(node, t->t_sub, "sandbox"))
-			conf_errorat(cx, node->n_file, node->n_line,
-			    "%s: sandbox needs production endpoints, not a "
-			    "mock", node->n_path);
-		ep->ep_type = mock && !prod ? CONF_EP_MOCK : CONF_EP_HTTP;
-		free(ep->ep_tls_where);
-		ep->ep_tls_where = conf_where(cx, node);
-		break;
-	case CONF_CHK_TLS:
-		tls = items;
-		free(tls->t_where);
-		tls->t_where = conf_where(cx, node);
-		if (tls->t_verify != CONF_VERIFY_OFF &&
-		    tls->t_client_ca == NULL)
-			conf_errorat(cx, node->n_file, node->n_line,
-			    "%s: verify_client %s needs client_ca",
-			    node->n_path, tls->t_verify_client);
-		if (tls->t_crl != NULL && tls->t_client_ca == NULL)
-			conf_errorat(cx, node->n_file, node->n_line,
-			    "%s: crl needs client_ca", node->n_path);
-		break;
-	case CONF_CHK_GATEWAY:
-		g = items;
-		free(g->trusted_where);
-		g->trusted_where = conf_where(cx, node);
-		if (g->trusted_cert_crl != NULL && g->trusted_cert_ca == NULL)
-			conf_errorat(cx, node->n_file, node->n_line,
-			    "%s: trusted_client_certificate_crl needs "
-			    "trusted_client_certificate_ca", node->n_path);
-		break;
-	case CONF_CHK_INTROSPECTION:
-		in = items;
-		free(in->in_where);
-		in->in_where = conf_where(cx, node);
-		if (in->in_url != NULL &&
-		    strncmp(in->in_url, "http://", 7) != 0 &&
-		    strncmp(in->in_url, "https://", 8) != 0)
-			conf_member_error(cx, node, "url", "'%s' is not an "
-			    "http:// or https:// URL", in->in_url);
-		if ((in->in_client_id == NULL) !=
-		    (in->in_client_secret == NULL))
-			conf_errorat(cx, node->n_file, node->n_line,
-			    "%s: client_id and client_secret go together",
-			    node->n_path);
-		break;
-	case CONF_CHK_UPSTREAM_TLS:
-		ut = items;
-		if ((ut->ut_certificate == NULL) != (ut->ut_key == NULL))
-			conf_errorat(cx, node->n_file, node->n_line,
-			    "%s: certificate and key go together",
-			    node->n_path);
-		break;
-	case CONF_CHK_MOCK:
-		ep = items;
-		ep->ep_mock_bodylen = ep->ep_mock_body != NULL ?
-		    strlen(ep->ep_mock_body) : 0;
-		break;
-	case CONF_CHK_POLICY:
-		conf_check_policy(cx, t, items, i, node);
-		break;
-	case CONF_CHK_CONSUMER:
-		cs = items;
-		for (j = 0; j < i && cs[i].cs_name != NULL; j++) {
-			if (cs[j].cs_name == NULL ||
-			    strcmp(cs[i].cs_name, cs[j].cs_name) != 0)
-				continue;
-			conf_errorat(cx, node->n_file, node->n_line,
-			    "%s: duplicate consumer name '%s'", node->n_path,
-			    cs[i].cs_name);
-			break;
-		}
-		cs[i].cs_subscriptions_set = conf_given(node, t->t_sub,
-		    "subscriptions");
-		break;
-	case CONF_CHK_JWT_ISSUER:
-		ji = items;
-		free(ji[i].ji_where);
-		ji[i].ji_where = conf_where(cx, node);
-		for (j = 0; j < i && ji[i].ji_issuer != NULL; j++) {
-			if (ji[j].ji_issuer == NULL ||
-			    strcmp(ji[i].ji_issuer, ji[j].ji_issuer) != 0)
-				continue;
-			conf_errorat(cx, node->n_file, node->n_line,
-			    "%s: duplicate issuer '%s'", node->n_path,
-			    ji[i].ji_issuer);
-			break;
-		}
-		if ((ji[i].ji_jwks_file != NULL) + (ji[i].ji_nkeys > 0) +
-		    (ji[i].ji_jwks_url != NULL) != 1)
-			conf_errorat(cx, node->n_file, node->n_line,
-			    "%s: set one of jwks_file, jwks_url or keys",
-			    node->n_path);
-		if (ji[i].ji_jwks_url != NULL &&
-		    strncmp(ji[i].ji_jwks_url, "http://", 7) != 0 &&
-		    strncmp(ji[i].ji_jwks_url, "https://", 8) != 0)
-			conf_member_error(cx, node, "jwks_url", "'%s' is not "
-			    "an http:// or https:// URL", ji[i].ji_jwks_url);
-		if (ji[i].ji_algorithm != NULL &&
-		    jwt_alg_byname(ji[i].ji_algorithm) == JWT_ALG_NONE)
-			conf_member_error(cx, node, "algorithm", "unknown "
-			    "algorithm '%s' (RS256, PS256, ES256, EdDSA, "
-			    "HS256, ...)", ji[i].ji_algorithm);
-		break;
-	default:
-		break;
-	}
-}
-
-/* "file:line: path" of a group, for errors found after the load. */
-static char *
-conf_where(struct conf_ctx *cx, const struct conf_node *node)
-{
-	char	*name, *where;
-
-	name = conf_file_name(cx, node->n_file);
-	xasprintf(&where, "%s:%d: %s", name, node->n_line, node->n_path);
-	free(name);
-	return (where);
-}
-
-/*
- * A policy item once all its keys are stored: a unique name, and the
- * combinations of algorithm, requests and burst the throttle accepts.
- * Checks that depend on the algorithm are skipped when it was refused.
- */
-static void
-conf_check_policy(struct conf_ctx *cx, const struct conf_opt *t,
-    struct conf_policy *p, size_t i, struct conf_node *node)
-{
-	struct throttle_policy	 tp;
-	enum throttle_algo	 algo = THROTTLE_FIXED_WINDOW;
-	char			*why;
-	const char		*msg;
-	size_t			 j;
-
-	for (j = 0; j < i && p[i].p_name != NULL; j++) {
-		if (p[j].p_name == NULL ||
-		    strcmp(p[i].p_name, p[j].p_name) != 0)
-			continue;
-		conf_errorat(cx, node->n_file, node->n_line,
-		    "%s: duplicate policy name '%s'", node->n_path,
-		    p[i].p_name);
-		break;
-	}
-	if (p[i].p_algorithm != NULL &&
-	    throttle_algo_parse(p[i].p_algorithm, &algo) == -1)
-		return;
-	if (conf_given(node, t->t_sub, "burst") &&
-	    algo != THROTTLE_TOKEN_BUCKET) {
-		conf_member_error(cx, node, "burst", "burst applies to "
-		    "token_bucket only, not %s", throttle_algo_name(algo));
-		return;
-	}
-	if (algo == THROTTLE_SLIDING_LOG &&
-	    p[i].p_requests > THROTTLE_LOG_MAX) {
-		conf_member_error(cx, node, "requests", "%" PRIu64 " is over "
-		    "%d: sliding_log keeps one timestamp per request; use "
-		    "sliding_window above %d", p[i].p_requests,
-		    THROTTLE_LOG_MAX, THROTTLE_LOG_MAX);
-		return;
-	}
-	/* requests or per refused already: nothing more to say. */
-	if (p[i].p_requests == 0 || p[i].p_per == 0)
-		return;
-
-	/* What is left is the throttle's own arithmetic bound on burst. */
-	memset(&tp, 0, sizeof(tp));
-	tp.tp_id = i;
-	tp.tp_limit = p[i].p_requests;
-	tp.tp_period = p[i].p_per;
-	tp.tp_burst = p[i].p_burst;
-	tp.tp_algo = algo;
-	tp.tp_dry_run = p[i].p_dry_run;
-	if (throttle_policy_check(&tp, &why) == -1) {
-		/* Drop the throttle's "policy N: ", which names no item. */
-		msg = strstr(why, ": ");
-		msg = msg != NULL ? msg + 2 : why;
-		if (algo == THROTTLE_TOKEN_BUCKET)
-			conf_member_error(cx, node, "burst", "%s", msg);
-		else
-			conf_errorat(cx, node->n_file, node->n_line, "%s: %s",
-			    node->n_path, msg);
-		free(why);
-	}
-}
-
-/* An HTTP field name: an RFC 9110 token. */
-static int
-conf_check_token(const char *s)
-{
-	static const char	 tchar[] = "!#$%&'*+-.^_`|~";
-	size_t			 i;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		if (!isalnum((unsigned char)s[i]) &&
-		    strchr(tchar, s[i]) == NULL)
-			return (-1);
-	}
-	return (i == 0 ? -1 : 0);
-}
-
-/* 1 to CONF_NAME_MAX - 1 characters of A-Z a-z 0-9 and extra. */
-static int
-conf_check_name(const char *s, const char *extra)
-{
-	size_t	 i;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		if (!isalnum((unsigned char)s[i]) &&
-		    strchr(extra, s[i]) == NULL)
-			return (-1);
-	}
-	return (i == 0 || i >= CONF_NAME_MAX ? -1 : 0);
-}
-
-/* Resolve host and a numeric port to the first address found. */
-static int
-conf_resolve(const char *host, const char *port, int passive,
-    struct sockaddr_storage *ss, socklen_t *sslen, char **why)
-{
-	struct addrinfo	 hints, *res;
-	int		 error;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
-	if ((error = getaddrinfo(host, port, &hints, &res)) != 0) {
-		xasprintf(why, "cannot resolve '%s': %s", host,
-		    gai_strerror(error));
-		return (-1);
-	}
-	if ((res->ai_family != AF_INET && res->ai_family != AF_INET6) ||
-	    res->ai_addrlen > sizeof(*ss)) {
-		freeaddrinfo(res);
-		xasprintf(why, "'%s' is not an IPv4 or IPv6 address", host);
-		return (-1);
-	}
-	memset(ss, 0, sizeof(*ss));
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*sslen = res->ai_addrlen;
-	freeaddrinfo(res);
-	return (0);
-}
-
-/*
- * Split "host:port", "[v6]:port" or "*:port" and resolve it.  The port
- * is in decimal, 1..65535, and an IPv6 address needs its brackets so that
- * the last colon is unambiguous.
- */
-static int
-conf_listen_parse(const char *s, struct sockaddr_storage *ss,
-    socklen_t *sslen, char **why)
-{
-	char		*host, *port, *end;
-	const char	*colon;
-	unsigned long	 p;
-	int		 error;
-
-	if (s[0] == '[') {
-		if ((end = strchr(s, ']')) == NULL || end[1] != ':') {
-			xasprintf(why, "bad listen address '%s': expected "
-			    "[address]:port", s);
-			return (-1);
-		}
-		host = xstrndup(s + 1, end - s - 1);
-		colon = end + 1;
-	} else {
-		if ((colon = strrchr(s, ':')) == NULL) {
-			xasprintf(why, "bad listen address '%s': expected "
-			    "host:port", s);
-			return (-1);
-		}
-		host = xstrndup(s, colon - s);
-		if (strchr(host, ':') != NULL) {
-			free(host);
-			xasprintf(why, "bad listen address '%s': an IPv6 "
-			    "address needs brackets, [::1]:port", s);
-			return (-1);
-		}
-	}
-	port = xstrdup(colon + 1);
-	errno = 0;
-	p = strtoul(port, &end, 10);
-	if (host[0] == '\0' || port[0] < '0' || port[0] > '9' || *end != '\0' ||
-	    errno != 0 || p == 0 || p > 65535) {
-		xasprintf(why, "bad listen address '%s': expected host:port "
-		    "with a port from 1 to 65535", s);
-		free(host);
-		free(port);
-		return (-1);
-	}
-	if (strcmp(host, "*") == 0)
-		error = conf_resolve("0.0.0.0", port, 1, ss, sslen, why);
-	else
-		error = conf_resolve(host, port, 1, ss, sslen, why);
-	free(host);
-	free(port);
-	return (error);
-}
-
-/* Parse and resolve "http://host[:port][/prefix]" into u. */
-static int
-conf_url_parse(const char *s, struct conf_url *u, char **why)
-{
-	const char	*p, *auth, *hend, *path;
-	char		*host, *end = NULL, port[8];
-	unsigned long	 pn = 80;
-	size_t		 plen;
-	int		 error;
-
-	u->u_url = xstrdup(s);
-	if (strncasecmp(s, "https://", 8) == 0) {
-		u->u_tls = 1;
-		pn = 443;
-	} else if (strncasecmp(s, "http://", 7) != 0) {
-		xasprintf(why, "bad URL '%s': expected "
-		    "http[s]://host[:port][/path]", s);
-		return (-1);
-	}
-	if (strpbrk(s, "?#") != NULL) {
-		xasprintf(why, "bad URL '%s': an endpoint cannot have a query "
-		    "or fragment", s);
-		return (-1);
-	}
-	for (p = s; *p != '\0'; p++) {
-		if ((unsigned char)*p <= ' ' || (unsigned char)*p == 0x7f) {
-			xasprintf(why, "bad URL '%s': spaces and control "
-			    "characters are not allowed", s);
-			return (-1);
-		}
-	}
-	auth = s + (u->u_tls ? 8 : 7);
-	path = auth + strcspn(auth, "/");
-	if (memchr(auth, '@', path - auth) != NULL) {
-		xasprintf(why, "bad URL '%s': user information is not "
-		    "supported", s);
-		return (-1);
-	}
-	if (auth[0] == '[') {
-		hend = memchr(auth, ']', path - auth);
-		if (hend == NULL || hend == auth + 1) {
-			xasprintf(why, "bad URL '%s': bad IPv6 address", s);
-			return (-1);
-		}
-		host = xstrndup(auth + 1, hend - auth - 1);
-		p = hend + 1;
-	} else {
-		hend = memchr(auth, ':', path - auth);
-		if (hend == NULL)
-			hend = path;
-		host = xstrndup(auth, hend - auth);
-		p = hend;
-	}
-	if (p != path) {
-		errno = 0;
-		pn = 0;
-		if (*p == ':' && p[1] >= '0' && p[1] <= '9')
-			pn = strtoul(p + 1, &end, 10);
-		if (*p != ':' || pn == 0 || pn > 65535 || end != path) {
-			free(host);
-			xasprintf(why, "bad URL '%s': bad port", s);
-			return (-1);
-		}
-	}
-	if (host[0] == '\0') {
-		free(host);
-		xasprintf(why, "bad URL '%s': no host", s);
-		return (-1);
-	}
-	snprintf(port, sizeof(port), "%lu", pn);
-	error = conf_resolve(host, port, 0, &u->u_ss, &u->u_sslen, why);
-	u->u_tlsname = host;
-	if (error == -1)
-		return (-1);
-	u->u_host = xstrndup(auth, path - auth);
-	plen = strlen(path);
-	while (plen > 0 && path[plen - 1] == '/')
-		plen--;
-	u->u_prefix = xstrndup(path, plen);
-	return (0);
-}
-
-/* "Name: value" with an RFC 9110 token for the name. */
-static int
-conf_header_parse(const char *s, struct conf_header *h, char **why)
-{
-	static const char	 tchar[] = "!#$%&'*+-.^_`|~";
-	const char		*colon, *v, *end, *p;
-
-	colon = strchr(s, ':');
-	for (p = s; colon != NULL && p < colon; p++) {
-		if (!isalnum((unsigned char)*p) && strchr(tchar, *p) == NULL)
-			break;
-	}
-	if (colon == NULL || colon == s || p != colon) {
-		xasprintf(why, "bad header '%s': expected \"Name: value\"", s);
-		return (-1);
-	}
-	v = colon + 1;
-	while (*v == ' ' || *v == '\t')
-		v++;
-	end = v + strlen(v);
-	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
-		end--;
-	for (p = v; p < end; p++) {
-		if (((unsigned char)*p < ' ' && *p != '\t') ||
-		    (unsigned char)*p == 0x7f) {
-			xasprintf(why, "bad header '%s': control characters "
-			    "in the value", s);
-			return (-1);
-		}
-	}
-	h->h_name = xstrndup(s, colon - s);
-	h->h_value = xstrndup(v, end - v);
-	return (0);
-}
-
-/*
- * "addr" or "addr/bits".  Host bits are cleared, and an IPv4-mapped IPv6
- * network becomes the IPv4 one so that matching needs one form only.
- */
-static int
-conf_cidr_parse(const char *s, struct conf_cidr *c)
-{
-	static const uint8_t	 mapped[12] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
-	};
-	char			 addr[INET6_ADDRSTRLEN];
-	const char		*slash;
-	char			*end;
-	unsigned long		 bits;
-	size_t			 len;
-	int			 max, i;
-
-	memset(c, 0, sizeof(*c));
-	slash = strchr(s, '/');
-	len = slash != NULL ? (size_t)(slash - s) : strlen(s);
-	if (len == 0 || len >= sizeof(addr))
-		return (-1);
-	memcpy(addr, s, len);
-	addr[len] = '\0';
-	if (inet_pton(AF_INET, addr, c->c_addr) == 1) {
-		c->c_family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, addr, c->c_addr) == 1) {
-		c->c_family = AF_INET6;
-		max = 128;
-	} else
-		return (-1);
-	c->c_bits = max;
-	if (slash != NULL) {
-		if (slash[1] < '0' || slash[1] > '9')
-			return (-1);
-		errno = 0;
-		bits = strtoul(slash + 1, &end, 10);
-		if (*end != '\0' || errno != 0 || bits > (unsigned long)max)
-			return (-1);
-		c->c_bits = bits;
-	}
-	for (i = c->c_bits; i < max; i++)
-		c->c_addr[i / 8] &= ~(0x80 >> (i % 8));
-	if (c->c_family == AF_INET6 && c->c_bits >= 96 &&
-	    memcmp(c->c_addr, mapped, sizeof(mapped)) == 0) {
-		memmove(c->c_addr, c->c_addr + 12, 4);
-		memset(c->c_addr + 4, 0, 12);
-		c->c_family = AF_INET;
-		c->c_bits -= 96;
-	}
-	return (0);
-}
-
-/*
- * Substitute {version} into a_base_path and normalise it: no trailing
- * '/', except for "/" itself.
- */
-static int
-conf_base_path(struct conf_api *a, char **why)
-{
-	static const char	 var[] = "{version}";
-	char			*in = a->a_base_path, *out, *o, *p, *q;
-	size_t			 len, nvar = 0, vlen;
-
-	for (p = in; (p = strstr(p, var)) != NULL; p += sizeof(var) - 1)
-		nvar++;
-	if (nvar > 0 && a->a_version == NULL) {
-		xasprintf(why, "'%s' uses {version} but the API has no "
-		    "version", in);
-		return (-1);
-	}
-	vlen = a->a_version != NULL ? strlen(a->a_version) : 0;
-	out = xmalloc(strlen(in) + nvar * vlen + 1);
-	o = out;
-	for (p = in; (q = strstr(p, var)) != NULL; p = q + sizeof(var) - 1) {
-		memcpy(o, p, q - p);
-		o += q - p;
-		memcpy(o, a->a_version, vlen);
-		o += vlen;
-	}
-	memcpy(o, p, strlen(p) + 1);
-	free(in);
-	a->a_base_path = out;
-
-	if (out[0] != '/') {
-		xasprintf(why, "'%s' must start with '/'", out);
-		return (-1);
-	}
-	len = strlen(out);
-	while (len > 1 && out[len - 1] == '/')
-		out[--len] = '\0';
-	if (strstr(out, "//") != NULL || strpbrk(out, "{}*?#%") != NULL) {
-		xasprintf(why, "bad base path '%s' (no empty segments, "
-		    "templates other than {version}, '*', '?', '#' or '%%')",
-		    out);
-		return (-1);
-	}
-	for (p = out; *p != '\0'; p++) {
-		if ((unsigned char)*p <= ' ' || (unsigned char)*p == 0x7f) {
-			xasprintf(why, "bad base path '%s': spaces and "
-			    "control characters are not allowed", out);
-			return (-1);
-		}
-	}
-	return (0);
-}
-
-/*
- * A resource template: '/' and segments that are literals, a whole
- * "{name}" or, last, "*".  A trailing '/' is kept: it is part of what
- * the client must send.
- */
-static int
-conf_res_path(const char *s, char **why)
-{
-	const char	*seg, *end, *p, *q;
-	size_t		 len;
-
-	if (s[0] != '/') {
-		xasprintf(why, "resource path '%s' must start with '/'", s);
-		return (-1);
-	}
-	for (seg = s + 1; *seg != '\0'; seg = *end == '/' ? end + 1 : end) {
-		end = seg + strcspn(seg, "/");
-		len = end - seg;
-		if (len == 0) {
-			xasprintf(why, "bad resource path '%s': empty "
-			    "segment", s);
-			return (-1);
-		}
-		if (memchr(seg, '*', len) != NULL) {
-			if (len != 1 || *end != '\0') {
-				xasprintf(why, "bad resource path '%s': '*' "
-				    "must be a whole, last segment", s);
-				return (-1);
-			}
-			continue;
-		}
-		if (memchr(seg, '{', len) != NULL ||
-		    memchr(seg, '}', len) != NULL) {
-			if (len < 3 || seg[0] != '{' || end[-1] != '}') {
-				xasprintf(why, "bad resource path '%s': "
-				    "'{name}' must be a whole segment", s);
-				return (-1);
-			}
-			for (p = seg + 1; p < end - 1; p++) {
-				if (!isalnum((unsigned char)*p) &&
-				    strchr("_.-", *p) == NULL) {
-					xasprintf(why, "bad resource path "
-					    "'%s': bad parameter name", s);
-					return (-1);
-				}
-			}
-			/* A name used twice could not be told apart. */
-			for (q = s; (q = strstr(q, "{")) != NULL &&
-			    q < seg; q++) {
-				if (strncmp(q, seg, len) == 0 && q[len - 1] ==
-				    '}' && (q[len] == '/' || q[len] == '\0')) {
-					xasprintf(why, "bad resource path "
-					    "'%s': parameter %.*s used twice",
-					    s, (int)len, seg);
-					return (-1);
-				}
-			}
-			continue;
-		}
-		for (p = seg; p < end; p++) {
-			if ((unsigned char)*p <= ' ' || *p == '?' ||
-			    *p == '#' || (unsigned char)*p == 0x7f) {
-				xasprintf(why, "bad resource path '%s': "
-				    "spaces, controls, '?' and '#' are not "
-				    "allowed", s);
-				return (-1);
-			}
-		}
 	}
 	return (0);
 }
@@ -2118,12 +657,14 @@ conf_env_report(struct conf_ctx *cx, struct mgw_conf *conf)
 		if (o->o_npath == 0)
 			why = xstrdup("names no setting");
 		else {
-			for (t = conf_table; t->t_name != NULL; t++) {
+			for (t = conf->c_table; t->t_name != NULL; t++) {
 				if (strcmp(t->t_name, o->o_path[0]) == 0)
 					break;
 			}
-			if (t->t_type == CONF_T_LIST &&
-			    !conf_env_item(t, conf, o->o_path[1]))
+			/* A plugin's list is in the plugin's struct. */
+			if (t->t_type == CONF_T_LIST && !conf_env_item(t,
+			    t->t_plugin != 0 ? cx->cx_top[t->t_plugin - 1] :
+			    conf, o->o_path[1]))
 				xasprintf(&why, "no item named '%s' in %s",
 				    o->o_path[1], o->o_path[0]);
 			else
@@ -2165,18 +706,27 @@ conf_env_item(const struct conf_opt *t, void *obj, const char *env)
 	return (0);
 }
 
-/* Free what tbl describes in obj, not obj itself. */
+/*
+ * Free what tbl describes in obj, not obj itself; a plugin's keys are in
+ * its struct of settings (NULL: none here), one for each of the np
+ * plugins.
+ */
 static void
-conf_free_group(const struct conf_opt *tbl, void *obj)
+conf_free_group(const struct conf_opt *tbl, void *top, void **settings,
+    size_t np)
 {
 	const struct conf_opt	*t;
 	struct conf_url		*u;
 	struct conf_header	*h;
 	char			**sv, *items;
-	void			*child;
-	size_t			 i, n;
+	void			*child, *obj, **iset;
+	size_t			 i, j, n;
 
 	for (t = tbl; t->t_name != NULL; t++) {
+		obj = top;
+		if (t->t_plugin != 0 && (settings == NULL ||
+		    (obj = settings[t->t_plugin - 1]) == NULL))
+			continue;
 		switch (t->t_type) {
 		case CONF_T_STRING:
 			free(*CONF_FIELD(obj, t->t_off, char *));
@@ -2212,18 +762,30 @@ conf_free_group(const struct conf_opt *tbl, void *obj)
 			if (t->t_flags & CONF_F_PTR) {
 				child = *CONF_FIELD(obj, t->t_off, void *);
 				if (child != NULL)
-					conf_free_group(t->t_sub, child);
+					conf_free_group(t->t_sub, child, NULL,
+					    np);
 				free(child);
 			} else
 				conf_free_group(t->t_sub,
-				    CONF_FIELD(obj, t->t_off, char));
+				    CONF_FIELD(obj, t->t_off, char), NULL, np);
 			break;
 		case CONF_T_LIST:
 			items = *CONF_FIELD(obj, t->t_off, char *);
 			n = *CONF_FIELD(obj, t->t_off2, size_t);
-			for (i = 0; items != NULL && i < n; i++)
+			for (i = 0; items != NULL && i < n; i++) {
+				iset = NULL;
+				if (t->t_scope != 0)
+					iset = *CONF_FIELD(items +
+					    i * t->t_size, t->t_soff, void **);
 				conf_free_group(t->t_sub,
-				    items + i * t->t_size);
+				    items + i * t->t_size, iset, np);
+				/* An entry's struct is its plugin's. */
+				for (j = 0; iset != NULL &&
+				    t->t_scope != MGW_SCOPE_ENTRY &&
+				    j < np; j++)
+					free(iset[j]);
+				free(iset);
+			}
 			free(items);
 			break;
 		default:
@@ -2236,16 +798,35 @@ conf_free_group(const struct conf_opt *tbl, void *obj)
 void
 conf_free(struct mgw_conf *conf)
 {
+	void	**top;
 	size_t	 i;
 
 	if (conf == NULL)
 		return;
 	tls_conf_free(conf);
-	for (i = 0; i < conf->c_security.s_njwt; i++)
-		free(conf->c_security.s_jwt[i].ji_where);
-	if (conf->c_security.s_introspection != NULL)
-		free(conf->c_security.s_introspection->in_where);
-	conf_free_group(conf_table, conf);
+	/* The walk that filled the plugins' structs frees them too. */
+	top = xcalloc(conf->c_nplugins + 1, sizeof(*top));
+	for (i = 0; i < conf->c_nplugins; i++)
+		top[i] = conf->c_plugins[i].cp_settings;
+	conf_free_group(conf->c_table != NULL ? conf->c_table : conf_table,
+	    conf, top, conf->c_nplugins);
+	free(top);
+	for (i = 0; i < conf->c_nplugins; i++) {
+		free(conf->c_plugins[i].cp_settings);
+		free(conf->c_plugins[i].cp_path);
+		free(conf->c_plugins[i].cp_where);
+		/* After its settings: o_check may have put its data there. */
+		if (conf->c_plugins[i].cp_dl != NULL)
+			plugin_host_close(conf->c_plugins[i].cp_dl);
+	}
+	free(conf->c_plugins);
+	for (i = 0; i < conf->c_ntables; i++)
+		free(conf->c_tables[i]);
+	free(conf->c_tables);
+	for (i = 0; i < conf->c_nwheres; i++)
+		free(conf->c_wheres[i].w_where);
+	free(conf->c_wheres);
+	free(conf->c_log_redact);
 	free(conf->c_gateway.trusted);
 	for (i = 0; i < conf->c_noverrides; i++)
 		free(conf->c_overrides[i]);
@@ -2254,80 +835,48 @@ conf_free(struct mgw_conf *conf)
 	free(conf);
 }
 
-/* "GET" for CONF_M_GET; NULL for a value out of range.  Any process. */
-const char *
-conf_method_name(enum conf_method m)
+/* The configuration conf_load() is filling, or NULL.  Master only. */
+struct mgw_conf *
+conf_loading_conf(void)
 {
-	if ((int)m < 0 || m >= CONF_M_MAX)
+	return (conf_loading != NULL ? conf_loading->cx_conf : NULL);
+}
+
+/*
+ * Master, inside a plugin's o_check while conf_load() runs: logs hide
+ * the value of the query parameter param.
+ */
+void
+mgw_conf_log_redact(const char *param)
+{
+	struct mgw_conf	*conf;
+
+	if ((conf = conf_loading_conf()) == NULL)
+		return;
+	free(conf->c_log_redact);
+	conf->c_log_redact = xstrdup(param);
+}
+
+/*
+ * Master, inside a plugin's o_check while conf_load() runs: p's struct of
+ * MGW_SCOPE_TOP (or ENTRY) settings, as far as the walk has filled it
+ * (the plugins' top-level keys are walked before apis and consumers).
+ * NULL outside a load or for a plugin without one.
+ */
+const void *
+mgw_conf_loading(const struct mgw_plugin *p)
+{
+	struct mgw_conf	*conf;
+	size_t		 k;
+
+	if (conf_loading == NULL)
 		return (NULL);
-	return (conf_method_names[m]);
-}
-
-/*
- * The enum conf_method for the len bytes at s, matched exactly (methods
- * are case-sensitive); -1 if it is not one we know.  Any process.
- */
-int
-conf_method_parse(const char *s, size_t len)
-{
-	int	 i;
-
-	for (i = 0; i < CONF_M_MAX; i++) {
-		if (strlen(conf_method_names[i]) == len &&
-		    memcmp(conf_method_names[i], s, len) == 0)
-			return (i);
+	conf = conf_loading->cx_conf;
+	for (k = 0; k < conf->c_nplugins; k++) {
+		if (conf->c_plugins[k].cp_plugin == p)
+			return (conf->c_plugins[k].cp_settings);
 	}
-	return (-1);
-}
-
-/*
- * 1 if sa (AF_INET or AF_INET6, IPv4-mapped IPv6 counting as IPv4) lies
- * in one of the n networks of list, else 0.  Workers, per request.
- */
-int
-conf_cidr_match(const struct conf_cidr *list, size_t n,
-    const struct sockaddr *sa)
-{
-	const struct sockaddr_in	*sin;
-	const struct sockaddr_in6	*sin6;
-	const uint8_t			*addr;
-	size_t				 i;
-	int				 family, bits, full, rest;
-
-	if (sa == NULL)
-		return (0);
-	switch (sa->sa_family) {
-	case AF_INET:
-		sin = (const struct sockaddr_in *)sa;
-		addr = (const uint8_t *)&sin->sin_addr;
-		family = AF_INET;
-		break;
-	case AF_INET6:
-		sin6 = (const struct sockaddr_in6 *)sa;
-		addr = (const uint8_t *)&sin6->sin6_addr;
-		family = AF_INET6;
-		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
-			addr += 12;
-			family = AF_INET;
-		}
-		break;
-	default:
-		return (0);
-	}
-	for (i = 0; i < n; i++) {
-		if (list[i].c_family != family)
-			continue;
-		bits = list[i].c_bits;
-		full = bits / 8;
-		rest = bits % 8;
-		if (memcmp(list[i].c_addr, addr, full) != 0)
-			continue;
-		if (rest != 0 && ((list[i].c_addr[full] ^ addr[full]) &
-		    (0xff << (8 - rest)) & 0xff) != 0)
-			continue;
-		return (1);
-	}
-	return (0);
+	return (NULL);
 }
 
 /*

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "conf-t.h"
+#include <mgw/plugin.h>
 
 /* conf.c */
 /*
@@ -20,10 +21,8 @@
  */
 int	conf_load(const char *, char **, struct mgw_conf **, char **);
 void	conf_free(struct mgw_conf *);
-const char *conf_method_name(enum conf_method);
-int	conf_method_parse(const char *, size_t);	/* -1 if unknown */
-int	conf_cidr_match(const struct conf_cidr *, size_t,
-	    const struct sockaddr *);
+/* The configuration conf_load() is filling now, or NULL. */
+struct mgw_conf *conf_loading_conf(void);
 int	conf_worker_ids(const struct mgw_conf *, uid_t *, gid_t *);
 
 /* tls-keys.c */
@@ -90,10 +89,7 @@ enum conf_check {
 	CONF_CHK_RESOURCE,	/* item: methods, index */
 	CONF_CHK_ENDPOINTS,	/* group: production xor mock */
 	CONF_CHK_MOCK,		/* group: body length */
-	CONF_CHK_ALGO,		/* throttle algorithm -> p_algo */
-	CONF_CHK_POLICY_REF,	/* names a configured or built-in policy */
 	CONF_CHK_HEADER_NAME,	/* an HTTP header name (RFC 9110 token) */
-	CONF_CHK_POLICY,	/* item: unique name, algorithm limits */
 	CONF_CHK_CONSUMER,	/* item: unique name */
 	CONF_CHK_LOG_FORMAT,	/* "combined" or "json" */
 	CONF_CHK_TLS,		/* group: listener tls, where, client_ca */
@@ -104,13 +100,7 @@ enum conf_check {
 	CONF_CHK_VERIFY_CLIENT,	/* off, optional, required */
 	CONF_CHK_MUTUAL_TLS,	/* mandatory or optional */
 	CONF_CHK_CERT_FP,	/* "sha256:<64 hex>" each */
-	CONF_CHK_SECURITY,	/* known mechanisms, configured */
-	CONF_CHK_JWT_ISSUER,	/* item: unique, keys from one source */
-	CONF_CHK_API_KEYS,	/* "sha256:<64 hex>" each, normalised */
-	CONF_CHK_INTROSPECTION,	/* group: url is http(s)://host:port/... */
-	CONF_CHK_QUERY_NAME,	/* a query parameter name */
-	CONF_CHK_HEADER_NAME_OPT, /* a header name, or "": NULL */
-	CONF_CHK_EMPTY_NULL	/* "" becomes NULL */
+	CONF_CHK_PNAME		/* a plugin name: [a-z0-9_-], unique */
 };
 #define CONF_F_REQUIRED	0x1	/* error if absent */
 #define CONF_F_NONEMPTY	0x2	/* list or array: at least one item */
@@ -129,33 +119,22 @@ struct conf_opt {
 	const struct conf_opt	*t_sub;
 	int			 t_flags;
 	enum conf_check		 t_check;
+	mgw_conf_check_fn	*t_fn;		/* a plugin's o_check */
+	int			 t_plugin;	/* 0: core; else position + 1 */
+	/* A list of apis, resources, consumers or plugins: its items' scope. */
+	int			 t_scope;	/* enum mgw_conf_scope; 0: none */
+	size_t			 t_soff;	/* the items' void ** settings */
 };
 extern const struct conf_opt conf_table[];
-
-/* conf-policy.c */
-/*
- * The WSO2-compatible built-in policy called name (10kPerMin, Gold,
- * Unauthenticated, ...), or NULL if there is none.  "Unlimited" is a
- * policy with p_requests == 0: it never limits, and a caller must test
- * for that before handing the policy to the throttle.  Any process.
- */
-const struct conf_policy *conf_policy_builtin(const char *);
-/*
- * The policy a reference such as an API's throttling names: the one in
- * conf's policies list (conf may be NULL), else the built-in one, else
- * NULL.  A configured policy overrides a built-in of the same name.  Any
- * process; conf is only read.
- */
-const struct conf_policy *conf_policy_find(const struct mgw_conf *,
-	    const char *);
 
 /* conf-env.c */
 /*
  * Turn MGW_SECTION_KEY=value strings into overrides applied on top of the
  * parsed file.  List items are addressed by their name:
  * MGW_LISTENERS_HTTP_LISTEN=0.0.0.0:8080.  Components are matched against
- * conf_table; a variable naming no setting gets o_npath 0 and conf_load()
- * reports it.  MGW_DEBUG_HOOKS and MGW_TEST_* are not ours and are skipped.
+ * the load's tables (conf_table with the plugins' keys); a variable
+ * naming no setting gets o_npath 0 and conf_load() reports it.
+ * MGW_DEBUG_HOOKS and MGW_TEST_* are not ours and are skipped.
  */
 struct conf_override {
 	char	*o_env;		/* "MGW_GATEWAY_WORKERS=4" as found */
@@ -165,23 +144,28 @@ struct conf_override {
 	char	*o_value;
 	int	 o_used;
 };
-int	conf_env_collect(char **, struct conf_override **, size_t *);
+int	conf_env_collect(const struct conf_opt *, char **,
+	    struct conf_override **, size_t *);
 void	conf_env_free(struct conf_override *, size_t);
 
-/* plugin.c, master side */
+/* plugin-host.c */
 struct plugin_set;
+struct mgw_plugin;
+/* The built-in plugins, in hook order, NULL-terminated (plugins/builtin.c). */
+extern const struct mgw_plugin *const plugin_builtin[];
+/*
+ * Load the external plugin name from the shared object path: its entry,
+ * with *dl for plugin_host_close(), or NULL with *cause.
+ */
+const struct mgw_plugin *plugin_host_open(const char *, const char *,
+	    void **, char **);
+void	plugin_host_close(void *);
 /*
  * Run every built-in plugin's conf hook on conf.  Returns the generation's
  * plugin set, or NULL with *cause (every failing plugin, one per line).
  */
 struct plugin_set *plugin_conf_all(const struct mgw_conf *, char **);
 void	plugin_set_free(struct plugin_set *);
-int	plugin_init_worker(struct plugin_set *, char **);
-/*
- * Make ps the generation whose metrics and status hooks the documents
- * (status/) call: a worker after fork, the master before mgwctl stats.
- */
-void	plugin_set_status(const struct plugin_set *);
 
 /* listener.c */
 /*

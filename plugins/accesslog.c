@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "lib.h"
-#include "master.h"
+#include "throttle.h"
 #include <mgw/plugin.h>
 
 /*
@@ -31,6 +31,7 @@
 #define ACCESSLOG_URI_MAX	4096
 #define ACCESSLOG_HDR_MAX	1024	/* Referer, User-Agent */
 #define ACCESSLOG_FIELD_MAX	256	/* every other string */
+#define ACCESSLOG_NAME_MAX	64	/* the core's names, with NUL */
 #define ACCESSLOG_LINE_MAX	12288
 #define ACCESSLOG_COMBINED_MAX	8192	/* a combined line, newline included */
 
@@ -38,7 +39,7 @@
 struct accesslog_file {
 	char			*f_path;
 	int			 f_fd;		/* worker only; -1 in master */
-	int			 f_format;	/* enum conf_log_format */
+	int			 f_json;	/* JSON lines, else combined */
 	int			 f_failing;	/* last write failed, logged */
 };
 
@@ -97,36 +98,36 @@ accesslog_conf(const struct mgw_conf *conf, void **state, char **cause)
 {
 	struct accesslog	*al;
 	struct accesslog_file	*f;
-	const struct conf_listener *l;
 	struct stat		*sts = NULL, st;
-	const char		*path;
-	size_t			 i, j;
+	const char		*path, *lname;
+	size_t			 i, j, nl;
 	uid_t			 uid;
 	gid_t			 gid;
-	int			 fd, chown_to;
+	int			 fd, chown_to, own, json;
 
 	al = xcalloc(1, sizeof(*al));
 	al->al_conf = conf;
-	al->al_lfile = xcalloc(conf->c_nlisteners + 1, sizeof(*al->al_lfile));
-	al->al_files = xcalloc(conf->c_nlisteners + 1, sizeof(*al->al_files));
-	sts = xcalloc(conf->c_nlisteners + 1, sizeof(*sts));
-	chown_to = conf_worker_ids(conf, &uid, &gid) == 0;
-	for (i = 0; i < conf->c_nlisteners; i++) {
-		l = &conf->c_listeners[i];
+	nl = mgw_conf_nlisteners(conf);
+	al->al_lfile = xcalloc(nl + 1, sizeof(*al->al_lfile));
+	al->al_files = xcalloc(nl + 1, sizeof(*al->al_files));
+	sts = xcalloc(nl + 1, sizeof(*sts));
+	chown_to = mgw_conf_worker_ids(conf, &uid, &gid) == 0;
+	for (i = 0; i < nl; i++) {
+		lname = mgw_listener_name(conf, i);
 		al->al_lfile[i] = -1;
-		path = l->l_access_log != NULL ? l->l_access_log :
-		    conf->c_gateway.access_log;
+		path = mgw_listener_access_log(conf, i, &own, &json);
 		if (path == NULL || strcmp(path, "off") == 0)
 			continue;
 		if ((fd = accesslog_open(path)) == -1 ||
 		    fstat(fd, &st) == -1) {
-			if (l->l_access_log != NULL)
+			if (own)
 				xasprintf(cause, "%s: listener '%s': "
-				    "access_log %s: %s", conf->c_file,
-				    l->l_name, path, strerror(errno));
+				    "access_log %s: %s", mgw_conf_file(conf),
+				    lname, path, strerror(errno));
 			else
 				xasprintf(cause, "%s: access_log %s: %s",
-				    conf->c_file, path, strerror(errno));
+				    mgw_conf_file(conf), path,
+				    strerror(errno));
 			if (fd != -1)
 				close(fd);
 			goto fail;
@@ -142,11 +143,11 @@ accesslog_conf(const struct mgw_conf *conf, void **state, char **cause)
 		}
 		if (j < al->al_nfiles) {
 			f = &al->al_files[j];
-			if (f->f_format != l->l_log_format) {
+			if (f->f_json != json) {
 				xasprintf(cause, "%s: listener '%s': "
 				    "access_log %s is already written in "
 				    "another format by another listener",
-				    conf->c_file, l->l_name, path);
+				    mgw_conf_file(conf), lname, path);
 				goto fail;
 			}
 			al->al_lfile[i] = (int)j;
@@ -155,7 +156,7 @@ accesslog_conf(const struct mgw_conf *conf, void **state, char **cause)
 		f = &al->al_files[al->al_nfiles];
 		f->f_path = xstrdup(path);
 		f->f_fd = -1;
-		f->f_format = l->l_log_format;
+		f->f_json = json;
 		sts[al->al_nfiles] = st;
 		al->al_lfile[i] = (int)al->al_nfiles++;
 	}
@@ -433,18 +434,20 @@ static const char *
 accesslog_consumer(const struct mgw_conf *conf, struct mgw_request *r,
     char *buf, size_t size)
 {
-	const char	*v;
+	const struct throttle_conf_throttling *tt;
+	const char	*v, *name;
 	size_t		 len, i;
 
 	if ((v = mgw_request_consumer(r)) != NULL)
 		return (v);
-	if (conf->c_throttling.t_consumer_header == NULL ||
-	    (v = mgw_request_header(r, conf->c_throttling.t_consumer_header,
+	tt = &throttle_conf(conf)->tc_throttling;
+	if (tt->t_consumer_header == NULL ||
+	    (v = mgw_request_header(r, tt->t_consumer_header,
 	    &len)) == NULL || len == 0 || len >= size)
 		return (NULL);
-	for (i = 0; i < conf->c_nconsumers; i++) {
-		if (strlen(conf->c_consumers[i].cs_name) == len &&
-		    memcmp(conf->c_consumers[i].cs_name, v, len) == 0) {
+	for (i = 0; i < mgw_conf_nconsumers(conf); i++) {
+		name = mgw_consumer_name(mgw_conf_consumer(conf, i));
+		if (strlen(name) == len && memcmp(name, v, len) == 0) {
 			memcpy(buf, v, len);
 			buf[len] = '\0';
 			return (buf);
@@ -458,7 +461,7 @@ static void
 accesslog_json(const struct mgw_conf *conf, struct mgw_request *r,
     struct accesslog_line *ln)
 {
-	char		 num[32], cbuf[CONF_NAME_MAX * 2];
+	char		 num[32], cbuf[ACCESSLOG_NAME_MAX * 2];
 	const char	*v;
 	size_t		 len;
 	uint64_t	 up;
@@ -503,9 +506,8 @@ accesslog_json(const struct mgw_conf *conf, struct mgw_request *r,
 	accesslog_secs(ln, "request_time", mgw_request_duration_us(r));
 	accesslog_cstr(ln, "error_code", mgw_request_error_code(r));
 	li = mgw_request_listener(r);
-	accesslog_cstr(ln, "listener", li >= 0 &&
-	    (size_t)li < conf->c_nlisteners ? conf->c_listeners[li].l_name :
-	    NULL);
+	accesslog_cstr(ln, "listener", li >= 0 ?
+	    mgw_listener_name(conf, (size_t)li) : NULL);
 	accesslog_cat(ln, "}", 1);
 }
 
@@ -520,13 +522,13 @@ accesslog_log(void *state, struct mgw_request *r)
 	if (al == NULL)
 		return;
 	li = mgw_request_listener(r);
-	if (li < 0 || (size_t)li >= al->al_conf->c_nlisteners ||
+	if (li < 0 || (size_t)li >= mgw_conf_nlisteners(al->al_conf) ||
 	    al->al_lfile[li] == -1)
 		return;
 	f = &al->al_files[al->al_lfile[li]];
 	if (f->f_fd == -1)
 		return;
-	if (f->f_format == CONF_LOGF_JSON) {
+	if (f->f_json) {
 		accesslog_json(al->al_conf, r, &ln);
 		/* ln_len < sizeof(ln_buf) always leaves room for it. */
 		ln.ln_buf[ln.ln_len++] = '\n';

@@ -39,8 +39,8 @@
 #include <zlib.h>
 
 #include "lib.h"
-#include "master.h"
 #include "metrics.h"
+#include "throttle.h"
 #include <mgw/plugin.h>
 
 /*
@@ -116,6 +116,81 @@ struct analytics {
 };
 
 static int	analytics_conf(const struct mgw_conf *, void **, char **);
+/* Defined at the end; its settings are found by its address. */
+const struct mgw_plugin plugin_analytics;
+
+#define AN_MS_SEC	1000ULL
+#define AN_MS_DAY	(86400ULL * AN_MS_SEC)
+#define AN_KB		1024ULL
+#define AN_MB		(1024ULL * AN_KB)
+#define AN_GB		(1024ULL * AN_MB)
+
+/* analytics: { ... }: usage events as JSON lines. */
+struct analytics_conf {
+	int		 an_enabled;
+	char		*an_directory;
+	uint64_t	 an_flush_interval;	/* ms */
+	uint64_t	 an_buffer_size;	/* bytes per worker */
+	uint64_t	 an_rotate_size;	/* bytes */
+	uint64_t	 an_rotate_interval;	/* ms, 0 = size only */
+	int		 an_compress;	/* gzip completed files */
+	uint32_t	 an_max_files;	/* completed files kept, 0 = all */
+	uint64_t	 an_max_age;	/* ms, 0 = forever */
+};
+struct analytics_top {
+	struct analytics_conf	 at_analytics;
+};
+
+static const struct mgw_conf_opt analytics_table[] = {
+	{ "enabled", MGW_CONF_BOOL, 0, 1, "false",
+	  "write one usage event per request",
+	  offsetof(struct analytics_conf, an_enabled), 0, 0, NULL, 0, NULL },
+	{ "directory", MGW_CONF_STRING, 0, 0,
+	  LOCALSTATEDIR "/log/mgw/analytics",
+	  "where event files are written and completed",
+	  offsetof(struct analytics_conf, an_directory), 0, 0, NULL, 0,
+	  NULL },
+	{ "flush_interval", MGW_CONF_DURATION, 10, 60 * AN_MS_SEC, "1s",
+	  "longest time an event waits in a worker's buffer",
+	  offsetof(struct analytics_conf, an_flush_interval), 0, 0, NULL, 0,
+	  NULL },
+	{ "buffer_size", MGW_CONF_SIZE, 4 * AN_KB, 16 * AN_MB, "64k",
+	  "events buffered per worker before a write",
+	  offsetof(struct analytics_conf, an_buffer_size), 0, 0, NULL, 0,
+	  NULL },
+	{ "rotate_size", MGW_CONF_SIZE, 64 * AN_KB, 64 * AN_GB, "10m",
+	  "a file is completed when it reaches this size",
+	  offsetof(struct analytics_conf, an_rotate_size), 0, 0, NULL, 0,
+	  NULL },
+	{ "rotate_interval", MGW_CONF_DURATION, 0, AN_MS_DAY, "1h",
+	  "a non-empty file is completed after this long; 0: by size only",
+	  offsetof(struct analytics_conf, an_rotate_interval), 0, 0, NULL, 0,
+	  NULL },
+	{ "compress", MGW_CONF_BOOL, 0, 1, "false",
+	  "gzip completed files",
+	  offsetof(struct analytics_conf, an_compress), 0, 0, NULL, 0, NULL },
+	{ "max_files", MGW_CONF_UINT, 0, 1000000, "0",
+	  "completed files kept, oldest removed first; 0 keeps all",
+	  offsetof(struct analytics_conf, an_max_files), 0, 0, NULL, 0,
+	  NULL },
+	{ "max_age", MGW_CONF_DURATION, 0, 3660 * AN_MS_DAY, "0s",
+	  "completed files older than this are removed; 0 keeps them",
+	  offsetof(struct analytics_conf, an_max_age), 0, 0, NULL, 0, NULL },
+	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, NULL }
+};
+
+static const struct mgw_conf_opt analytics_table_top[] = {
+	{ "analytics", MGW_CONF_GROUP, 0, 0, NULL,
+	  "usage events for metering",
+	  offsetof(struct analytics_top, at_analytics), 0, 0, analytics_table,
+	  0, NULL },
+	{ NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL, 0, NULL }
+};
+
+static const struct mgw_conf_section analytics_settings[] = {
+	{ MGW_SCOPE_TOP, analytics_table_top, sizeof(struct analytics_top) },
+	{ 0, NULL, 0 }
+};
 static int	analytics_init_worker(void *, char **);
 static void	analytics_log(void *, struct mgw_request *);
 static void	analytics_reopen(void *);
@@ -381,8 +456,8 @@ analytics_prepare_dir(const struct mgw_conf *conf, const char *dir,
 {
 	struct stat	 st;
 	char		*p, *q;
-	const char	*user = conf->c_gateway.user != NULL ?
-			    conf->c_gateway.user : "nobody";
+	const char	*user = mgw_conf_user(conf) != NULL ?
+			    mgw_conf_user(conf) : "nobody";
 	uid_t		 uid = 0;
 	gid_t		 gid = 0;
 	int		 created = 0, drop = 0;
@@ -424,7 +499,7 @@ analytics_prepare_dir(const struct mgw_conf *conf, const char *dir,
 	}
 
 	/* Whom the workers run as: worker_drop_privileges()'s rule. */
-	drop = conf_worker_ids(conf, &uid, &gid) == 0;
+	drop = mgw_conf_worker_ids(conf, &uid, &gid) == 0;
 	if (drop && (created || !analytics_dir_ok(&st, uid, gid, 03))) {
 		if (chown(dir, uid, gid) == -1) {
 			xasprintf(why, "chown to %s: %s", user,
@@ -461,16 +536,20 @@ analytics_prepare_dir(const struct mgw_conf *conf, const char *dir,
 static int
 analytics_conf(const struct mgw_conf *conf, void **state, char **cause)
 {
-	const struct conf_analytics	*ca = &conf->c_analytics;
+	const struct analytics_top	*top =
+					    mgw_conf_settings(conf,
+					    &plugin_analytics);
+	const struct analytics_conf	*ca = &top->at_analytics;
 	struct analytics		*an;
 	char				*why = NULL, buf[AN_CAP_NAME];
-	const char			*dir = ca->an_directory;
+	const char			*dir = ca->an_directory, *chdr;
 	size_t				 i, len;
 
 	if (!ca->an_enabled)
 		return (MGW_OK);
 	if (dir == NULL || analytics_prepare_dir(conf, dir, &why) == -1) {
-		xasprintf(cause, "%s: analytics.directory %s: %s", conf->c_file,
+		xasprintf(cause, "%s: analytics.directory %s: %s",
+		    mgw_conf_file(conf),
 		    dir != NULL ? dir : "(none)", why != NULL ? why : "unset");
 		free(why);
 		return (MGW_ERROR);
@@ -487,24 +566,25 @@ analytics_conf(const struct mgw_conf *conf, void **state, char **cause)
 	an->an_compress = ca->an_compress;
 	an->an_max_files = ca->an_max_files;
 	an->an_max_age_ms = ca->an_max_age;
-	an->an_nlisteners = conf->c_nlisteners;
-	an->an_lnames = xcalloc(conf->c_nlisteners + 1, sizeof(char *));
-	an->an_ladmin = xcalloc(conf->c_nlisteners + 1, sizeof(int));
-	for (i = 0; i < conf->c_nlisteners; i++) {
+	an->an_nlisteners = mgw_conf_nlisteners(conf);
+	an->an_lnames = xcalloc(an->an_nlisteners + 1, sizeof(char *));
+	an->an_ladmin = xcalloc(an->an_nlisteners + 1, sizeof(int));
+	for (i = 0; i < an->an_nlisteners; i++) {
 		len = analytics_json_str(buf, sizeof(buf) - 1,
-		    conf->c_listeners[i].l_name,
-		    strlen(conf->c_listeners[i].l_name));
+		    mgw_listener_name(conf, i),
+		    strlen(mgw_listener_name(conf, i)));
 		an->an_lnames[i] = xstrndup(buf, len);
-		an->an_ladmin[i] = conf->c_listeners[i].l_admin;
+		an->an_ladmin[i] = mgw_listener_admin(conf, i);
 	}
-	if (conf->c_throttling.t_consumer_header != NULL) {
-		an->an_chdr = xstrdup(conf->c_throttling.t_consumer_header);
-		an->an_nconsumers = conf->c_nconsumers;
-		an->an_consumers = xcalloc(conf->c_nconsumers + 1,
+	chdr = throttle_conf(conf)->tc_throttling.t_consumer_header;
+	if (chdr != NULL) {
+		an->an_chdr = xstrdup(chdr);
+		an->an_nconsumers = mgw_conf_nconsumers(conf);
+		an->an_consumers = xcalloc(an->an_nconsumers + 1,
 		    sizeof(char *));
-		for (i = 0; i < conf->c_nconsumers; i++)
-			an->an_consumers[i] =
-			    xstrdup(conf->c_consumers[i].cs_name);
+		for (i = 0; i < an->an_nconsumers; i++)
+			an->an_consumers[i] = xstrdup(mgw_consumer_name(
+			    mgw_conf_consumer(conf, i)));
 		qsort(an->an_consumers, an->an_nconsumers, sizeof(char *),
 		    analytics_name_cmp);
 	}
@@ -1339,6 +1419,7 @@ analytics_metrics(void *arg, struct mgw_buf *out)
 const struct mgw_plugin plugin_analytics = {
 	.api = MGW_PLUGIN_API,
 	.name = "analytics",
+	.settings = analytics_settings,
 	.conf = analytics_conf,
 	.init_worker = analytics_init_worker,
 	.log = analytics_log,

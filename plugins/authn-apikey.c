@@ -23,7 +23,7 @@
 #include <openssl/sha.h>
 
 #include "lib.h"
-#include "master.h"
+#include "authn-conf.h"
 #include <mgw/plugin.h>
 #include "authn.h"
 
@@ -118,8 +118,8 @@ ak_entry_cmp(const void *a, const void *b)
 static int
 ak_conf(const struct mgw_conf *conf, void **statep, char **cause)
 {
-	const struct conf_security	*sec = &conf->c_security;
-	const struct conf_consumer	*cs;
+	const struct conf_security	*sec = authn_security(conf);
+	const struct authn_conf_consumer	*cs;
 	struct ak_state			*as;
 	struct ak_entry			*e, *prev;
 	size_t				 i, j, n = 0;
@@ -132,15 +132,16 @@ ak_conf(const struct mgw_conf *conf, void **statep, char **cause)
 	if (as->as_query != NULL)
 		as->as_querylen = strlen(as->as_query);
 
-	for (i = 0; i < conf->c_nconsumers; i++)
-		n += conf->c_consumers[i].cs_napi_keys;
+	for (i = 0; i < mgw_conf_nconsumers(conf); i++)
+		n += authn_consumer(conf, i)->cs_napi_keys;
 	as->as_keys = xcalloc(n > 0 ? n : 1, sizeof(*as->as_keys));
-	for (i = 0; i < conf->c_nconsumers; i++) {
-		cs = &conf->c_consumers[i];
+	for (i = 0; i < mgw_conf_nconsumers(conf); i++) {
+		cs = authn_consumer(conf, i);
 		if (cs->cs_napi_keys > 0 &&
 		    strlen(cs->cs_name) >= AUTHN_PRINCIPAL_MAX) {
 			xasprintf(cause, "%s: consumers[%zu] (%s): name longer "
-			    "than %d bytes cannot carry API keys", conf->c_file,
+			    "than %d bytes cannot carry API keys",
+			    mgw_conf_file(conf),
 			    i, cs->cs_name, AUTHN_PRINCIPAL_MAX - 1);
 			goto fail;
 		}
@@ -149,7 +150,7 @@ ak_conf(const struct mgw_conf *conf, void **statep, char **cause)
 			if (ak_digest_parse(cs->cs_api_keys[j],
 			    e->ae_digest) == -1) {
 				xasprintf(cause, "%s: consumers[%zu] (%s): bad "
-				    "API key hash", conf->c_file, i,
+				    "API key hash", mgw_conf_file(conf), i,
 				    cs->cs_name);
 				goto fail;
 			}
@@ -172,7 +173,7 @@ ak_conf(const struct mgw_conf *conf, void **statep, char **cause)
 		    sizeof(e->ae_digest)) != 0)
 			continue;
 		xasprintf(cause, "%s: consumers[%zu] (%s): API key hash also "
-		    "listed for consumer %s", conf->c_file, e->ae_ci,
+		    "listed for consumer %s", mgw_conf_file(conf), e->ae_ci,
 		    e->ae_consumer, prev->ae_consumer);
 		goto fail;
 	}

@@ -28,7 +28,7 @@
 #include <openssl/crypto.h>
 
 #include "lib.h"
-#include "master.h"
+#include "authn-conf.h"
 #include <mgw/plugin.h>
 #include "authn.h"
 
@@ -356,8 +356,8 @@ ab_dummy_make(struct ab_state *bs, char **cause)
 static int
 ab_conf(const struct mgw_conf *conf, void **statep, char **cause)
 {
-	const struct conf_security	*sec = &conf->c_security;
-	const struct conf_consumer	*cs;
+	const struct conf_security	*sec = authn_security(conf);
+	const struct authn_conf_consumer	*cs;
 	struct ab_state			*bs;
 	struct ab_user			*u;
 	struct ab_errors		 ae = { NULL, 0 };
@@ -370,7 +370,7 @@ ab_conf(const struct mgw_conf *conf, void **statep, char **cause)
 	bs->bs_cd = xcalloc(1, sizeof(*bs->bs_cd));
 	if (sec->s_htpasswd == NULL) {
 		xasprintf(cause, "%s: \"basic\" needs security.htpasswd",
-		    conf->c_file);
+		    mgw_conf_file(conf));
 		goto fail;
 	}
 	if (realm == NULL)
@@ -380,13 +380,14 @@ ab_conf(const struct mgw_conf *conf, void **statep, char **cause)
 		    (unsigned char)realm[i] < 0x20 || realm[i] == 0x7f) {
 			xasprintf(cause, "%s: security.basic_realm: '\"', '\\' "
 			    "and control characters are not allowed",
-			    conf->c_file);
+			    mgw_conf_file(conf));
 			goto fail;
 		}
 	}
 	if (authn_read_file(sec->s_htpasswd, AB_FILE_MAX, &buf, &len,
 	    &why) == -1) {
-		xasprintf(cause, "%s: security.htpasswd %s: %s", conf->c_file,
+		xasprintf(cause, "%s: security.htpasswd %s: %s",
+		    mgw_conf_file(conf),
 		    sec->s_htpasswd, why);
 		goto fail;
 	}
@@ -398,19 +399,20 @@ ab_conf(const struct mgw_conf *conf, void **statep, char **cause)
 	free(buf);
 	buf = NULL;
 
-	for (i = 0; i < conf->c_nconsumers; i++) {
-		cs = &conf->c_consumers[i];
+	for (i = 0; i < mgw_conf_nconsumers(conf); i++) {
+		cs = authn_consumer(conf, i);
 		for (j = 0; j < cs->cs_nbasic_users; j++) {
 			u = ab_user_find(bs, cs->cs_basic_users[j]);
 			if (u == NULL)
 				ab_error(&ae, "%s: consumers[%zu] (%s): basic "
-				    "user %s is not in %s", conf->c_file, i,
+				    "user %s is not in %s",
+				    mgw_conf_file(conf), i,
 				    cs->cs_name, cs->cs_basic_users[j],
 				    sec->s_htpasswd);
 			else if (u->au_consumer != NULL)
 				ab_error(&ae, "%s: consumers[%zu] (%s): basic "
 				    "user %s also listed for consumer %s",
-				    conf->c_file, i, cs->cs_name,
+				    mgw_conf_file(conf), i, cs->cs_name,
 				    cs->cs_basic_users[j], u->au_consumer);
 			else
 				u->au_consumer = cs->cs_name;

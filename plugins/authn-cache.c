@@ -31,7 +31,7 @@
 #include <time.h>
 
 #include "lib.h"
-#include "conf-t.h"
+#include "authn-conf.h"
 #include "shm.h"
 #include "authn.h"
 

@@ -64,6 +64,7 @@
 
 #include "lib.h"
 #include "shm.h"
+#include "authn-conf.h"
 #include "authn.h"
 #include "jwt.h"
 

@@ -20,7 +20,7 @@
 #include <time.h>
 
 #include "lib.h"
-#include "conf-t.h"
+#include "authn-conf.h"
 #include <mgw/plugin.h>
 #include "jwt.h"
 #include "authn.h"
@@ -215,10 +215,10 @@ aj_conf(const struct mgw_conf *conf, void **state, char **cause)
 
 	*state = NULL;
 	st = xcalloc(1, sizeof(*st));
-	st->iss = xcalloc(conf->c_security.s_njwt + 1, sizeof(*st->iss));
-	for (i = 0; i < conf->c_security.s_njwt; i++) {
+	st->iss = xcalloc(authn_security(conf)->s_njwt + 1, sizeof(*st->iss));
+	for (i = 0; i < authn_security(conf)->s_njwt; i++) {
 		st->niss++;
-		if (aj_issuer_load(&st->iss[i], &conf->c_security.s_jwt[i],
+		if (aj_issuer_load(&st->iss[i], &authn_security(conf)->s_jwt[i],
 		    &st->jwks, &st->epoch, cause) == -1)
 			goto fail;
 	}

@@ -53,7 +53,7 @@
 #include <openssl/x509v3.h>
 
 #include "lib.h"
-#include "master.h"
+#include "authn-conf.h"
 #include <mgw/plugin.h>
 #include "authn.h"
 
@@ -184,7 +184,7 @@ ao_conf(const struct mgw_conf *conf, void **statep, char **cause)
 	size_t				 idlen, secretlen, n;
 
 	*statep = NULL;
-	in = conf->c_security.s_introspection;
+	in = authn_security(conf)->s_introspection;
 	if (in == NULL || in->in_url == NULL) {
 		*cause = xstrdup("oauth2 needs security.introspection");
 		return (-1);

@@ -47,7 +47,7 @@
 #include <openssl/evp.h>
 
 #include "lib.h"
-#include "conf-t.h"
+#include "authn-conf.h"
 #include "shm.h"
 #include "authn.h"
 

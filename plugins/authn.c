@@ -28,7 +28,7 @@
 #include <openssl/sha.h>
 
 #include "lib.h"
-#include "master.h"
+#include "authn-conf.h"
 #include "shm.h"
 #include <mgw/plugin.h>
 #include "authn.h"
@@ -79,7 +79,7 @@ struct an_api {
 /* A name (jwt subject, Basic user, consumer name) and its consumer. */
 struct an_name {
 	const char			*name;
-	const struct conf_consumer	*cs;
+	const struct authn_conf_consumer	*cs;
 };
 
 struct an_state {
@@ -136,6 +136,7 @@ static void	an_cancel(void *, struct mgw_request *);
 const struct mgw_plugin plugin_authn = {
 	.api = MGW_PLUGIN_API,
 	.name = "authn",
+	.settings = authn_settings,
 	.conf = an_conf,
 	.init_master = an_init_master,
 	.init_worker = an_init_worker,
@@ -154,7 +155,7 @@ an_name_cmp(const void *a, const void *b)
 	    ((const struct an_name *)b)->name));
 }
 
-static const struct conf_consumer *
+static const struct authn_conf_consumer *
 an_name_find(const struct an_name *v, size_t n, const char *name)
 {
 	struct an_name	 key, *e;
@@ -168,7 +169,7 @@ an_name_find(const struct an_name *v, size_t n, const char *name)
 
 static void
 an_name_add(struct an_name **v, size_t *n, const char *name,
-    const struct conf_consumer *cs)
+    const struct authn_conf_consumer *cs)
 {
 	*v = xreallocarray(*v, *n + 1, sizeof(**v));
 	(*v)[*n].name = name;
@@ -295,7 +296,7 @@ authn_revocation_file(const void *arg)
 static int
 an_configured(const struct mgw_conf *conf, size_t i)
 {
-	const struct conf_security	*sec = &conf->c_security;
+	const struct conf_security	*sec = authn_security(conf);
 	size_t				 j;
 
 	if (an_mechs[i] == &authn_mech_jwt)
@@ -304,8 +305,8 @@ an_configured(const struct mgw_conf *conf, size_t i)
 		return (sec->s_htpasswd != NULL);
 	if (an_mechs[i] == &authn_mech_oauth2)
 		return (sec->s_introspection != NULL);
-	for (j = 0; j < conf->c_nconsumers; j++)
-		if (conf->c_consumers[j].cs_napi_keys > 0)
+	for (j = 0; j < mgw_conf_nconsumers(conf); j++)
+		if (authn_consumer(conf, j)->cs_napi_keys > 0)
 			return (1);
 	return (0);
 }
@@ -320,46 +321,52 @@ static int
 an_conf(const struct mgw_conf *conf, void **state, char **cause)
 {
 	struct an_state			*st;
-	const struct conf_api		*a;
-	const struct conf_resource	*r;
-	const struct conf_consumer	*cs;
+	const struct authn_conf_api	*a;
+	const struct authn_conf_resource *r;
+	const struct authn_conf_consumer	*cs;
+	const struct mgw_api		*ma;
 	char				 where[128];
-	size_t				 i, j, k;
+	size_t				 i, j, k, napis, nres;
 	int				 used = 0;
 
 	*state = NULL;
 	st = xcalloc(1, sizeof(*st));
 	for (i = 0; i < AN_MECH_MAX; i++)
 		st->mechs[i].id = (uint8_t)i;
-	st->forward = conf->c_security.s_forward_credentials;
-	st->consumer_header = conf->c_security.s_consumer_header;
-	st->claims_header = conf->c_security.s_claims_header;
-	st->ttl = conf->c_security.s_token_cache.tc_ttl;
-	st->negative_ttl = conf->c_security.s_token_cache.tc_negative_ttl;
-	st->revocation_file = conf->c_security.s_revocation_file;
-	st->apis = xcalloc(conf->c_napis + 1, sizeof(*st->apis));
-	st->napis = conf->c_napis;
-	for (i = 0; i < conf->c_napis; i++) {
-		a = &conf->c_apis[i];
-		st->apis[i].name = a->a_name;
+	st->forward = authn_security(conf)->s_forward_credentials;
+	st->consumer_header = authn_security(conf)->s_consumer_header;
+	st->claims_header = authn_security(conf)->s_claims_header;
+	st->ttl = authn_security(conf)->s_token_cache.tc_ttl;
+	st->negative_ttl = authn_security(conf)->s_token_cache.tc_negative_ttl;
+	st->revocation_file = authn_security(conf)->s_revocation_file;
+	napis = mgw_conf_napis(conf);
+	st->apis = xcalloc(napis + 1, sizeof(*st->apis));
+	st->napis = napis;
+	for (i = 0; i < napis; i++) {
+		ma = mgw_conf_api(conf, i);
+		a = authn_api(conf, i);
+		st->apis[i].name = mgw_api_name(ma);
 		snprintf(where, sizeof(where), "apis[%zu]", i);
 		if (an_route_init(st, &st->apis[i].route, a->a_security,
-		    a->a_nsecurity, NULL, 0, conf->c_file, where, cause) == -1)
+		    a->a_nsecurity, NULL, 0, mgw_conf_file(conf), where,
+		    cause) == -1)
 			goto fail;
-		st->apis[i].res = xcalloc(a->a_nresources + 1,
-		    sizeof(*st->apis[i].res));
-		st->apis[i].nres = a->a_nresources;
-		for (j = 0; j < a->a_nresources; j++) {
-			r = &a->a_resources[j];
+		nres = mgw_api_nresources(ma);
+		st->apis[i].res = xcalloc(nres + 1, sizeof(*st->apis[i].res));
+		st->apis[i].nres = nres;
+		for (j = 0; j < nres; j++) {
+			r = authn_resource(conf, i, j);
 			snprintf(where, sizeof(where), "apis[%zu].resources"
 			    "[%zu].scopes", i, j);
 			if (r->r_security_set ?
 			    an_route_init(st, &st->apis[i].res[j],
 			    r->r_security, r->r_nsecurity, r->r_scopes,
-			    r->r_nscopes, conf->c_file, where, cause) == -1 :
+			    r->r_nscopes, mgw_conf_file(conf), where,
+			    cause) == -1 :
 			    an_route_init(st, &st->apis[i].res[j],
 			    a->a_security, a->a_nsecurity, r->r_scopes,
-			    r->r_nscopes, conf->c_file, where, cause) == -1)
+			    r->r_nscopes, mgw_conf_file(conf), where,
+			    cause) == -1)
 				goto fail;
 		}
 	}
@@ -377,7 +384,7 @@ an_conf(const struct mgw_conf *conf, void **state, char **cause)
 			continue;
 		if (an_mechs[i]->am_conf == NULL) {
 			xasprintf(cause, "%s: security mechanism %s is not "
-			    "available in this build", conf->c_file,
+			    "available in this build", mgw_conf_file(conf),
 			    an_mechs[i]->am_name);
 			st->mechs[i].m = NULL;
 			goto fail;
@@ -388,17 +395,17 @@ an_conf(const struct mgw_conf *conf, void **state, char **cause)
 			goto fail;
 		}
 	}
-	for (i = 0; i < conf->c_nconsumers; i++) {
-		cs = &conf->c_consumers[i];
+	for (i = 0; i < mgw_conf_nconsumers(conf); i++) {
+		cs = authn_consumer(conf, i);
 		for (j = 0; j < cs->cs_nsubscriptions; j++) {
-			for (k = 0; k < conf->c_napis; k++)
-				if (strcmp(conf->c_apis[k].a_name,
+			for (k = 0; k < napis; k++)
+				if (strcmp(mgw_api_name(mgw_conf_api(conf, k)),
 				    cs->cs_subscriptions[j]) == 0)
 					break;
-			if (k == conf->c_napis) {
+			if (k == napis) {
 				xasprintf(cause, "%s: consumers[%zu] (%s): "
 				    "subscription to unknown API '%s'",
-				    conf->c_file, i, cs->cs_name,
+				    mgw_conf_file(conf), i, cs->cs_name,
 				    cs->cs_subscriptions[j]);
 				goto fail;
 			}
@@ -411,17 +418,17 @@ an_conf(const struct mgw_conf *conf, void **state, char **cause)
 			an_name_add(&st->users, &st->nusers,
 			    cs->cs_basic_users[j], cs);
 	}
-	if (an_name_index(st->names, st->nnames, conf->c_file, "name",
+	if (an_name_index(st->names, st->nnames, mgw_conf_file(conf), "name",
 	    cause) == -1 ||
-	    an_name_index(st->subs, st->nsubs, conf->c_file, "JWT subject",
-	    cause) == -1 ||
-	    an_name_index(st->users, st->nusers, conf->c_file, "Basic user",
-	    cause) == -1)
+	    an_name_index(st->subs, st->nsubs, mgw_conf_file(conf),
+	    "JWT subject", cause) == -1 ||
+	    an_name_index(st->users, st->nusers, mgw_conf_file(conf),
+	    "Basic user", cause) == -1)
 		goto fail;
-	if (used && token_cache_init(&conf->c_security.s_token_cache,
+	if (used && token_cache_init(&authn_security(conf)->s_token_cache,
 	    sizeof(struct an_record), cause) == -1)
 		goto fail;
-	if (revoke_init(&conf->c_security, cause) == -1)
+	if (revoke_init(authn_security(conf), cause) == -1)
 		goto fail;
 	*state = st;
 	return (MGW_OK);
@@ -714,7 +721,7 @@ an_accept(struct an_state *st, struct mgw_request *r, const struct an_api *api,
     const struct an_route *rt, const struct an_mech *mech, const char *cred,
     size_t credlen, struct authn_identity *id)
 {
-	const struct conf_consumer	*cs = NULL;
+	const struct authn_conf_consumer	*cs = NULL;
 	const char			*pl;
 	char				 msg[256];
 	size_t				 i, len, plen;

@@ -25,7 +25,7 @@
 
 struct mgw_conf;
 struct mgw_request;
-struct conf_consumer;
+struct authn_conf_consumer;
 struct event_base;
 
 /* What a mechanism concluded about a credential. */
@@ -70,7 +70,7 @@ struct authn_identity {
 	int64_t			 ai_exp;	/* Unix seconds; 0 none */
 	int			 ai_sandbox;	/* key type SANDBOX */
 	int			 ai_cacheable;	/* 0: never put in the cache */
-	const struct conf_consumer *ai_consumer;	/* set by authn.c */
+	const struct authn_conf_consumer *ai_consumer;	/* set by authn.c */
 };
 
 void	authn_identity_init(struct authn_identity *);

@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "lib.h"
-#include "master.h"
 #include "shm.h"
 #include <mgw/plugin.h>
 #include "throttle.h"
@@ -105,7 +104,7 @@ static int
 th_policy_ref(struct th_state *st, const struct mgw_conf *conf,
     const char *name, char **cause)
 {
-	const struct conf_policy	*cp;
+	const struct throttle_conf_policy *cp;
 	struct th_pol			*p;
 	size_t				 i;
 
@@ -114,8 +113,9 @@ th_policy_ref(struct th_state *st, const struct mgw_conf *conf,
 	for (i = 0; i < st->npols; i++)
 		if (strcmp(st->pols[i].name, name) == 0)
 			return ((int)i);
-	if ((cp = conf_policy_find(conf, name)) == NULL) {
-		xasprintf(cause, "%s: unknown policy '%s'", conf->c_file, name);
+	if ((cp = throttle_policy_find(throttle_conf(conf), name)) == NULL) {
+		xasprintf(cause, "%s: unknown policy '%s'", mgw_conf_file(conf),
+		    name);
 		return (-2);
 	}
 	if (cp->p_requests == 0)
@@ -178,55 +178,67 @@ th_free(void *arg)
 static int
 th_conf(const struct mgw_conf *conf, void **state, char **cause)
 {
-	struct th_state		*st;
-	const struct conf_api	*a;
-	size_t			 i, j;
-	int			 rv = 0;
+	const struct throttle_conf		*tc = throttle_conf(conf);
+	const struct throttle_conf_api		*ta;
+	const struct throttle_conf_resource	*tr;
+	const struct throttle_conf_consumer	*tk;
+	const struct mgw_api			*a;
+	const struct mgw_consumer		*c;
+	struct th_state				*st;
+	size_t					 i, j, nres;
+	int					 rv = 0;
 
 	st = xcalloc(1, sizeof(*st));
-	st->napis = conf->c_napis;
+	st->napis = mgw_conf_napis(conf);
 	st->api_pol = xcalloc(st->napis + 1, sizeof(int));
 	st->api_sub = xcalloc(st->napis + 1, sizeof(int));
 	st->api_name = xcalloc(st->napis + 1, sizeof(char *));
 	st->res_pol = xcalloc(st->napis + 1, sizeof(int *));
-	for (i = 0; i < conf->c_napis && rv >= -1; i++) {
-		a = &conf->c_apis[i];
-		st->api_name[i] = a->a_name;
-		st->api_pol[i] = rv = th_policy_ref(st, conf, a->a_throttling,
+	for (i = 0; i < st->napis && rv >= -1; i++) {
+		a = mgw_conf_api(conf, i);
+		ta = mgw_api_settings(a, &plugin_throttle);
+		st->api_name[i] = mgw_api_name(a);
+		st->api_pol[i] = rv = th_policy_ref(st, conf, ta->ta_throttling,
 		    cause);
 		if (rv < -1)
 			break;
 		st->api_sub[i] = rv = th_policy_ref(st, conf,
-		    a->a_subscription_tier, cause);
-		st->res_pol[i] = xcalloc(a->a_nresources + 1, sizeof(int));
-		for (j = 0; j < a->a_nresources && rv >= -1; j++)
+		    ta->ta_subscription_tier, cause);
+		nres = mgw_api_nresources(a);
+		st->res_pol[i] = xcalloc(nres + 1, sizeof(int));
+		for (j = 0; j < nres && rv >= -1; j++) {
+			tr = mgw_resource_settings(mgw_api_resource(a, j),
+			    &plugin_throttle);
 			st->res_pol[i][j] = rv = th_policy_ref(st, conf,
-			    a->a_resources[j].r_throttling, cause);
+			    tr->tr_throttling, cause);
+		}
 	}
-	st->ncons = conf->c_nconsumers;
+	st->ncons = mgw_conf_nconsumers(conf);
 	st->cons = xcalloc(st->ncons + 1, sizeof(*st->cons));
-	for (i = 0; i < conf->c_nconsumers && rv >= -1; i++) {
-		st->cons[i].name = conf->c_consumers[i].cs_name;
-		st->cons[i].tier = rv = th_policy_ref(st, conf,
-		    conf->c_consumers[i].cs_tier, cause);
+	for (i = 0; i < st->ncons && rv >= -1; i++) {
+		c = mgw_conf_consumer(conf, i);
+		tk = mgw_consumer_settings(c, &plugin_throttle);
+		st->cons[i].name = mgw_consumer_name(c);
+		st->cons[i].tier = rv = th_policy_ref(st, conf, tk->tk_tier,
+		    cause);
 		if (rv < -1)
 			break;
 		st->cons[i].sub = rv = th_policy_ref(st, conf,
-		    conf->c_consumers[i].cs_subscription_tier, cause);
+		    tk->tk_subscription_tier, cause);
 	}
 	if (rv >= -1)
 		st->unauth = rv = th_policy_ref(st, conf,
-		    conf->c_throttling.t_unauthenticated_tier, cause);
+		    tc->tc_throttling.t_unauthenticated_tier, cause);
 	if (rv < -1) {
 		th_free(st);
 		return (MGW_ERROR);
 	}
 	qsort(st->cons, st->ncons, sizeof(*st->cons), th_consumer_cmp);
 	st->conf = conf;
-	st->headers = conf->c_throttling.t_headers;
-	st->consumer_header = conf->c_throttling.t_consumer_header;
+	st->headers = tc->tc_throttling.t_headers;
+	st->consumer_header = tc->tc_throttling.t_consumer_header;
 	if (st->npols > 0) {
-		if ((st->zone = shm_zone_add(TH_ZONE, conf->c_shm.size,
+		if ((st->zone = shm_zone_add(TH_ZONE, mgw_conf_shm_size(conf),
 		    THROTTLE_LAYOUT, cause)) == NULL ||
 		    throttle_table_init(st->zone, 0, cause) == -1) {
 			th_free(st);
@@ -522,11 +534,12 @@ th_policy_name(const struct mgw_conf *conf, uint32_t id)
 		"10kPerMin", "20kPerMin", "50kPerMin", "10PerMin", "20PerMin",
 		"50PerMin", "Gold", "Silver", "Bronze", "Unauthenticated", NULL
 	};
-	size_t	 i;
+	const struct throttle_conf	*tc = throttle_conf(conf);
+	size_t				 i;
 
-	for (i = 0; i < conf->c_npolicies; i++)
-		if (th_policy_id(conf->c_policies[i].p_name) == id)
-			return (conf->c_policies[i].p_name);
+	for (i = 0; tc != NULL && i < tc->tc_npolicies; i++)
+		if (th_policy_id(tc->tc_policies[i].p_name) == id)
+			return (tc->tc_policies[i].p_name);
 	for (i = 0; builtin[i] != NULL; i++)
 		if (th_policy_id(builtin[i]) == id)
 			return (builtin[i]);
@@ -693,6 +706,7 @@ th_metrics(void *arg, struct mgw_buf *out)
 const struct mgw_plugin plugin_throttle = {
 	.api = MGW_PLUGIN_API,
 	.name = "throttle",
+	.settings = throttle_settings,
 	.conf = th_conf,
 	.access = th_access,
 	.header_filter = th_header_filter,

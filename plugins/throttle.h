@@ -75,6 +75,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mgw/plugin.h>
+
 struct shm_zone;
 
 #define THROTTLE_LAYOUT		1	/* zone layout; bump on any change */
@@ -216,6 +218,70 @@ struct throttle_entry {
 	uint64_t		 te_spare;	/* keeps the ring aligned */
 	char			 te_key[THROTTLE_KEY_MAX];
 };
+
+/*
+ * throttle-policy.c: the plugin's settings, declared to the loader
+ * (throttle_settings), and the policies every configuration has.
+ */
+/* A throttling policy: N requests per period (policies = ( ... )). */
+struct throttle_conf_policy {
+	char			*p_name;
+	uint64_t		 p_requests;	/* per p_per */
+	uint64_t		 p_per;		/* ms */
+	char			*p_algorithm;	/* as written; NULL: fixed_window */
+	int			 p_algo;	/* enum throttle_algo */
+	uint64_t		 p_burst;	/* token_bucket; 0: p_requests */
+	int			 p_dry_run;
+	int			 p_burst_set;	/* burst was written */
+};
+
+/* throttling: { ... } */
+struct throttle_conf_throttling {
+	int			 t_headers;	/* quota headers on accepted */
+	char			*t_consumer_header;	/* until authentication */
+	char			*t_unauthenticated_tier;	/* per client IP */
+};
+
+/* The plugin's top-level keys: policies and throttling. */
+struct throttle_conf {
+	struct throttle_conf_policy *tc_policies;
+	size_t			 tc_npolicies;
+	struct throttle_conf_throttling tc_throttling;
+};
+
+/* Keys of an API, a resource, a consumer. */
+struct throttle_conf_api {
+	char			*ta_throttling;	/* API policy, NULL none */
+	char			*ta_subscription_tier;	/* NULL: Unlimited */
+};
+struct throttle_conf_resource {
+	char			*tr_throttling;	/* resource policy, NULL none */
+};
+struct throttle_conf_consumer {
+	char			*tk_tier;	/* application policy, NULL none */
+	char			*tk_subscription_tier;	/* NULL: the API's */
+};
+
+extern const struct mgw_plugin plugin_throttle;
+extern const struct mgw_conf_section throttle_settings[];
+/*
+ * The WSO2-compatible built-in policy called name (10kPerMin, Gold,
+ * Unauthenticated, ...), or NULL if there is none.  "Unlimited" is a
+ * policy with p_requests == 0: it never limits, and a caller must test
+ * for that before handing the policy to the throttle.  Any process.
+ */
+const struct throttle_conf_policy *throttle_policy_builtin(const char *);
+/*
+ * The policy a reference such as an API's throttling names: the one in
+ * tc's policies list (tc may be NULL), else the built-in one, else NULL.
+ * A configured policy overrides a built-in of the same name.  Any
+ * process; tc is only read.
+ */
+const struct throttle_conf_policy *throttle_policy_find(
+		    const struct throttle_conf *, const char *);
+/* The throttling settings of conf (never NULL once conf is loaded). */
+struct mgw_conf;
+const struct throttle_conf *throttle_conf(const struct mgw_conf *);
 
 /* throttle-table.c */
 /* Milliseconds of CLOCK_REALTIME since the epoch.  Any process. */

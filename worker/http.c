@@ -417,7 +417,7 @@ http_head_done(struct request *r)
 	r->r_minor = llhttp_get_http_minor(p);
 	r->r_keepalive = llhttp_should_keep_alive(p);
 	r->r_method_name = llhttp_method_name(llhttp_get_method(p));
-	r->r_method = conf_method_parse(r->r_method_name,
+	r->r_method = method_parse(r->r_method_name,
 	    strlen(r->r_method_name));
 	r->r_chunked = (p->flags & F_CHUNKED) != 0;
 	if (p->flags & F_CONTENT_LENGTH)
@@ -596,7 +596,7 @@ http_client_cert(struct request *r)
 	hname = conf->c_gateway.trusted_cert_header;
 	if (hname != NULL && (v = http_header_find(&r->r_head, hname,
 	    &vlen)) != NULL && vlen > 0 &&
-	    conf_cidr_match(conf->c_gateway.trusted,
+	    cidr_match(conf->c_gateway.trusted,
 	    conf->c_gateway.ntrusted_proxies, (struct sockaddr *)&c->c_peer)) {
 		c->c_hdr_cert = tls_peer_from_header(v, vlen,
 		    tls_peer_store(conf, c->c_listener, &depth), depth, &why);

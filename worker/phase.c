@@ -31,10 +31,12 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "lib.h"
 #include "shm.h"
 #include "worker.h"
+#include "status.h"
 #include <mgw/plugin.h>
 
 struct phase {
@@ -406,4 +408,43 @@ plugin_run_log(struct request *r)
 		    (struct mgw_request *)r);
 		phase_hook_leave(prev);
 	}
+}
+
+/*
+ * Worker start, after fork and before accepting: the init_worker hooks in
+ * table order.  0, or -1 with *cause from the first that failed.
+ */
+int
+plugin_init_worker(struct plugin_set *ps, char **cause)
+{
+	size_t	 i;
+
+	for (i = 0; i < ps->ps_n; i++) {
+		if (ps->ps_inst[i].pi_plugin->init_worker == NULL)
+			continue;
+		if (ps->ps_inst[i].pi_plugin->init_worker(
+		    ps->ps_inst[i].pi_state, cause) != MGW_OK)
+			return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Hand ps's plugins and states, in order, to the status documents.  A
+ * worker after fork, the master before it renders; dies on OOM (both
+ * are startup or master paths).
+ */
+void
+plugin_set_status(const struct plugin_set *ps)
+{
+	struct status_plugin	*sp;
+	size_t			 i;
+
+	sp = xreallocarray(NULL, ps->ps_n + 1, sizeof(*sp));
+	for (i = 0; i < ps->ps_n; i++) {
+		sp[i].sp_plugin = ps->ps_inst[i].pi_plugin;
+		sp[i].sp_state = ps->ps_inst[i].pi_state;
+	}
+	status_plugins_set(sp, ps->ps_n);
+	free(sp);
 }

@@ -44,7 +44,7 @@ const char *
 mgw_request_log_uri(struct mgw_request *mr, size_t *len)
 {
 	struct request	*r = (struct request *)mr;
-	const char	*name = wenv->we_conf->c_security.s_api_key_query;
+	const char	*name = wenv->we_conf->c_log_redact;
 	const char	*u = r->r_url, *q, *p, *end, *amp, *eq;
 	char		*out, *o;
 	size_t		 nlen;
@@ -285,7 +285,7 @@ mgw_request_client_ip(struct mgw_request *mr)
 		return (r->r_client_ip);
 	r->r_client_ip = r->r_conn->c_peer_text;
 	if (conf->c_gateway.ntrusted_proxies == 0 ||
-	    !conf_cidr_match(conf->c_gateway.trusted,
+	    !cidr_match(conf->c_gateway.trusted,
 	    conf->c_gateway.ntrusted_proxies,
 	    (struct sockaddr *)&r->r_conn->c_peer))
 		return (r->r_client_ip);
@@ -330,7 +330,7 @@ mgw_request_client_ip(struct mgw_request *mr)
 				ss.ss_family = AF_INET6;
 			else
 				return (r->r_client_ip);	/* garbage: stop */
-			if (conf_cidr_match(conf->c_gateway.trusted,
+			if (cidr_match(conf->c_gateway.trusted,
 			    conf->c_gateway.ntrusted_proxies,
 			    (struct sockaddr *)&ss)) {
 				if (e == v)

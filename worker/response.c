@@ -278,7 +278,7 @@ strlcat_allow(char *buf, size_t len, uint32_t allowed)
 		if (!(allowed & (1u << i)))
 			continue;
 		o += snprintf(buf + o, len - o, "%s%s", first ? "" : ", ",
-		    conf_method_name(i));
+		    method_name(i));
 		first = 0;
 	}
 	if (o < len)

@@ -253,7 +253,7 @@ upstream_build_head(struct request *r, const struct conf_url *u,
 	char			*enc;
 	int			 trusted, k, first, tls;
 
-	trusted = conf_cidr_match(wenv->we_conf->c_gateway.trusted,
+	trusted = cidr_match(wenv->we_conf->c_gateway.trusted,
 	    wenv->we_conf->c_gateway.ntrusted_proxies,
 	    (struct sockaddr *)&c->c_peer);
 	rest = r->r_path + r->r_route.rm_rest;

@@ -415,6 +415,14 @@ void	phase_header_filter(struct request *);
 void	request_finalize(struct request *, int);
 void	phase_reopen(void);
 void	phase_exit(void);
+/*
+ * The host side a worker runs (phase.c): the init_worker hooks after
+ * fork, 0 or -1 with *cause; and naming the generation whose metrics
+ * and status hooks the documents call (also used by the master before
+ * it renders mgwctl stats).
+ */
+int	plugin_init_worker(struct plugin_set *, char **);
+void	plugin_set_status(const struct plugin_set *);
 
 /* metering.c */
 /* Count a finished request in the metrics zone; called at request end. */

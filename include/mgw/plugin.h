@@ -77,6 +77,12 @@ enum mgw_conf_type {
  * A plugin's check of one stored value (or of a whole group or list item,
  * obj pointing at it): 0, or -1 with *cause (malloc'd).  The loader puts
  * "file:line: key: " in front of the cause.  Master only, during load.
+ * For a list item, field points at the list's first item (earlier items
+ * are there to compare with).  Each line of the cause is one error; for a
+ * group or item, a line "key: message" naming one of its keys is reported
+ * at that key.  mgw_conf_loading() gives the plugin's top-level settings
+ * stored so far (they are walked before apis and consumers).  A check
+ * may rewrite the value (normalise it, free a string and store NULL).
  */
 typedef int mgw_conf_check_fn(void *obj, void *field, char **cause);
 
@@ -208,13 +214,29 @@ const char	*mgw_conf_file(const struct mgw_conf *);	/* as loaded */
 const void	*mgw_conf_settings(const struct mgw_conf *,
 		    const struct mgw_plugin *);
 /*
- * "file:line" of the value stored at field (a pointer into a struct the
- * loader filled), for a plugin's own error messages; NULL if unknown.
+ * "file:line: path" of the value stored at field (a pointer into a struct
+ * the loader filled, or a group or list item itself), e.g. "mgw.conf:12:
+ * apis[0].throttling", for a plugin's own error messages; NULL if
+ * unknown (a default, the environment).  The string lives as long as the
+ * configuration.  conf NULL: the one being loaded, from an o_check.
  */
 const char	*mgw_conf_where(const struct mgw_conf *, const void *);
+/*
+ * Master, in an o_check during load: the access log and every other log
+ * shows the value of the query parameter param as "REDACTED" (see
+ * mgw_request_log_uri()).  Copied; one parameter, the last call wins.
+ */
+void		 mgw_conf_log_redact(const char *);
+/*
+ * Master, in an o_check during load: p's MGW_SCOPE_TOP or ENTRY struct
+ * of the configuration being loaded, as filled so far; NULL otherwise.
+ */
+const void	*mgw_conf_loading(const struct mgw_plugin *);
 /* The user and group workers run as (-1: unchanged), for files. */
 int		 mgw_conf_worker_ids(const struct mgw_conf *, uid_t *,
 		    gid_t *);
+/* shm.size: bytes of the general zone, by which a plugin may size its own. */
+uint64_t	 mgw_conf_shm_size(const struct mgw_conf *);
 size_t		 mgw_conf_napis(const struct mgw_conf *);
 const struct mgw_api *mgw_conf_api(const struct mgw_conf *, size_t);
 const char	*mgw_api_name(const struct mgw_api *);
@@ -235,6 +257,17 @@ const void	*mgw_consumer_settings(const struct mgw_consumer *,
 		    const struct mgw_plugin *);
 size_t		 mgw_conf_nlisteners(const struct mgw_conf *);
 const char	*mgw_listener_name(const struct mgw_conf *, size_t);
+/* Listener i serves /health and /status only (admin = true). */
+int		 mgw_listener_admin(const struct mgw_conf *, size_t);
+/*
+ * The access log listener i writes: its own access_log (*own set to 1)
+ * or the gateway's (0), "off" for none; *json set to 1 for JSON lines,
+ * 0 for the combined format.
+ */
+const char	*mgw_listener_access_log(const struct mgw_conf *, size_t,
+		    int *, int *);
+/* gateway.user as written; NULL when unset (workers run as "nobody"). */
+const char	*mgw_conf_user(const struct mgw_conf *);
 
 /*
  * Output buffers (metrics, status, control verbs).  The core owns them;
@@ -360,9 +393,10 @@ const char	*mgw_request_tier(struct mgw_request *);
 void		 mgw_request_set_key_type(struct mgw_request *, const char *);
 const char	*mgw_request_key_type(struct mgw_request *);
 /*
- * The request target as sent, with the value of every API key query
- * parameter (security.api_key_query) replaced by "REDACTED": what logs
- * may show.  Never NULL.
+ * The request target as sent, with the value of the query parameter a
+ * plugin named with mgw_conf_log_redact() (authentication's
+ * security.api_key_query) replaced by "REDACTED": what logs may show.
+ * Never NULL.
  */
 const char	*mgw_request_log_uri(struct mgw_request *, size_t *);
 /* The query string as sent, without the '?'; NULL if there is none. */

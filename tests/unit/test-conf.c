@@ -25,6 +25,7 @@
 #include "lib.h"
 #include "master.h"
 #include "throttle.h"
+#include "authn-conf.h"
 #include "tests.h"
 
 /* Line 1 of most broken configurations: one valid listener. */
@@ -33,6 +34,17 @@
 #define API_HEAD(name, bp) \
 	"{ name = \"" name "\"; base_path = \"" bp "\";\n"
 #define MOCK	"endpoints = { mock = { }; };\n"
+
+/* The settings plugins own, as the tests reach them. */
+#define TH(c)	throttle_conf(c)
+#define TA(a)	((const struct throttle_conf_api *)mgw_api_settings(	\
+		    (const struct mgw_api *)(a), &plugin_throttle))
+#define TR(r)	((const struct throttle_conf_resource *)		\
+		    mgw_resource_settings((const struct mgw_resource *)(r), \
+		    &plugin_throttle))
+#define TK(k)	((const struct throttle_conf_consumer *)		\
+		    mgw_consumer_settings((const struct mgw_consumer *)(k), \
+		    &plugin_throttle))
 
 static char		 test_tmp[PATH_MAX - 64];
 static char		*test_cause;
@@ -268,33 +280,33 @@ test_full(void)
 	CU_ASSERT_EQUAL(c->c_gateway.trusted[3].c_bits, 16);
 
 	test_sin(&ss, AF_INET, "127.0.0.1");
-	CU_ASSERT_TRUE(conf_cidr_match(c->c_gateway.trusted, 4,
+	CU_ASSERT_TRUE(cidr_match(c->c_gateway.trusted, 4,
 	    (struct sockaddr *)&ss));
 	test_sin(&ss, AF_INET, "127.0.0.2");
-	CU_ASSERT_FALSE(conf_cidr_match(c->c_gateway.trusted, 4,
+	CU_ASSERT_FALSE(cidr_match(c->c_gateway.trusted, 4,
 	    (struct sockaddr *)&ss));
 	test_sin(&ss, AF_INET, "10.200.3.4");
-	CU_ASSERT_TRUE(conf_cidr_match(c->c_gateway.trusted, 4,
+	CU_ASSERT_TRUE(cidr_match(c->c_gateway.trusted, 4,
 	    (struct sockaddr *)&ss));
 	test_sin(&ss, AF_INET, "11.0.0.1");
-	CU_ASSERT_FALSE(conf_cidr_match(c->c_gateway.trusted, 4,
+	CU_ASSERT_FALSE(cidr_match(c->c_gateway.trusted, 4,
 	    (struct sockaddr *)&ss));
 	test_sin(&ss, AF_INET, "192.168.77.1");
-	CU_ASSERT_TRUE(conf_cidr_match(c->c_gateway.trusted, 4,
+	CU_ASSERT_TRUE(cidr_match(c->c_gateway.trusted, 4,
 	    (struct sockaddr *)&ss));
 	test_sin(&ss, AF_INET6, "::1");
-	CU_ASSERT_TRUE(conf_cidr_match(c->c_gateway.trusted, 4,
+	CU_ASSERT_TRUE(cidr_match(c->c_gateway.trusted, 4,
 	    (struct sockaddr *)&ss));
 	test_sin(&ss, AF_INET6, "::2");
-	CU_ASSERT_FALSE(conf_cidr_match(c->c_gateway.trusted, 4,
+	CU_ASSERT_FALSE(cidr_match(c->c_gateway.trusted, 4,
 	    (struct sockaddr *)&ss));
 	test_sin(&ss, AF_INET6, "::ffff:10.1.2.3");
-	CU_ASSERT_TRUE(conf_cidr_match(c->c_gateway.trusted, 4,
+	CU_ASSERT_TRUE(cidr_match(c->c_gateway.trusted, 4,
 	    (struct sockaddr *)&ss));
 	test_sin(&ss, AF_INET6, "::ffff:11.1.2.3");
-	CU_ASSERT_FALSE(conf_cidr_match(c->c_gateway.trusted, 4,
+	CU_ASSERT_FALSE(cidr_match(c->c_gateway.trusted, 4,
 	    (struct sockaddr *)&ss));
-	CU_ASSERT_FALSE(conf_cidr_match(c->c_gateway.trusted, 4, NULL));
+	CU_ASSERT_FALSE(cidr_match(c->c_gateway.trusted, 4, NULL));
 
 	CU_ASSERT_EQUAL_FATAL(c->c_nlisteners, 3);
 	l = c->c_listeners;
@@ -934,7 +946,7 @@ test_security(void)
 	    "apis = ( " API_HEAD("a", "/a") MOCK
 	    "security = [ \"oauth2\", \"basic\", \"api_key\", \"jwt\" ]; } );\n");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c = test_load(f, NULL));
-	sec = &c->c_security;
+	sec = authn_security(c);
 	CU_ASSERT_STRING_EQUAL(sec->s_jwt[0].ji_jwks_url, "https://idp/jwks");
 	CU_ASSERT_EQUAL(sec->s_jwt[0].ji_jwks_refresh, 60 * 1000ULL);
 	CU_ASSERT_EQUAL(sec->s_jwt[0].ji_jwks_timeout, 5 * 1000ULL);
@@ -948,16 +960,16 @@ test_security(void)
 	CU_ASSERT_EQUAL(sec->s_token_cache.tc_negative_ttl, 0ULL);
 	CU_ASSERT_PTR_NULL(sec->s_revocation_file);
 	CU_ASSERT_EQUAL(sec->s_revocation_max, 100U);
-	CU_ASSERT_STRING_EQUAL(c->c_consumers[0].cs_api_keys[0], "sha256:ab"
+	CU_ASSERT_STRING_EQUAL(authn_consumer(c, 0)->cs_api_keys[0], "sha256:ab"
 	    "00000000000000000000000000000000000000000000000000000000000000");
-	CU_ASSERT_STRING_EQUAL(c->c_consumers[0].cs_basic_users[0], "bob");
-	CU_ASSERT_EQUAL(c->c_apis[0].a_nsecurity, 4);
+	CU_ASSERT_STRING_EQUAL(authn_consumer(c, 0)->cs_basic_users[0], "bob");
+	CU_ASSERT_EQUAL(authn_api(c, 0)->a_nsecurity, 4);
 	conf_free(c);
 
 	/* Defaults: header apikey, cache on, revocations persisted. */
 	f = test_write("listeners = ( { name = \"h\"; listen = \"127.0.0.1:1\"; } );\n");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c = test_load(f, NULL));
-	sec = &c->c_security;
+	sec = authn_security(c);
 	CU_ASSERT_PTR_NULL(sec->s_introspection);
 	CU_ASSERT_PTR_NULL(sec->s_htpasswd);
 	CU_ASSERT_PTR_NULL(sec->s_api_key_query);
@@ -1142,7 +1154,7 @@ static void
 test_throttle_full(void)
 {
 	struct mgw_conf			*c;
-	const struct conf_policy	*p;
+	const struct throttle_conf_policy	*p;
 	struct conf_api			*a;
 
 	c = test_load(test_write(LISTENER
@@ -1178,8 +1190,8 @@ test_throttle_full(void)
 	    API_HEAD("free", "/free") MOCK "} );\n"), NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
 
-	CU_ASSERT_EQUAL_FATAL(c->c_npolicies, 7);
-	p = c->c_policies;
+	CU_ASSERT_EQUAL_FATAL(TH(c)->tc_npolicies, 7);
+	p = TH(c)->tc_policies;
 	CU_ASSERT_STRING_EQUAL(p[0].p_name, "Gold");
 	CU_ASSERT_EQUAL(p[0].p_requests, 7000);
 	CU_ASSERT_EQUAL(p[0].p_per, 60000);
@@ -1203,40 +1215,40 @@ test_throttle_full(void)
 	CU_ASSERT_EQUAL(p[6].p_algo, THROTTLE_FIXED_WINDOW);
 	CU_ASSERT_STRING_EQUAL(p[6].p_algorithm, "fixed_window");
 
-	CU_ASSERT_EQUAL(c->c_throttling.t_headers, 0);
-	CU_ASSERT_STRING_EQUAL(c->c_throttling.t_consumer_header,
+	CU_ASSERT_EQUAL(TH(c)->tc_throttling.t_headers, 0);
+	CU_ASSERT_STRING_EQUAL(TH(c)->tc_throttling.t_consumer_header,
 	    "X-Consumer");
-	CU_ASSERT_STRING_EQUAL(c->c_throttling.t_unauthenticated_tier,
+	CU_ASSERT_STRING_EQUAL(TH(c)->tc_throttling.t_unauthenticated_tier,
 	    "probe");
 
 	CU_ASSERT_EQUAL_FATAL(c->c_nconsumers, 2);
 	CU_ASSERT_STRING_EQUAL(c->c_consumers[0].cs_name, "mobile-app");
-	CU_ASSERT_STRING_EQUAL(c->c_consumers[0].cs_tier, "10PerMin");
-	CU_ASSERT_STRING_EQUAL(c->c_consumers[0].cs_subscription_tier,
+	CU_ASSERT_STRING_EQUAL(TK(&c->c_consumers[0])->tk_tier, "10PerMin");
+	CU_ASSERT_STRING_EQUAL(TK(&c->c_consumers[0])->tk_subscription_tier,
 	    "Gold");
 	CU_ASSERT_STRING_EQUAL(c->c_consumers[1].cs_name, "web");
-	CU_ASSERT_PTR_NULL(c->c_consumers[1].cs_tier);
-	CU_ASSERT_PTR_NULL(c->c_consumers[1].cs_subscription_tier);
+	CU_ASSERT_PTR_NULL(TK(&c->c_consumers[1])->tk_tier);
+	CU_ASSERT_PTR_NULL(TK(&c->c_consumers[1])->tk_subscription_tier);
 
 	CU_ASSERT_EQUAL_FATAL(c->c_napis, 2);
 	a = &c->c_apis[0];
-	CU_ASSERT_STRING_EQUAL(a->a_throttling, "10kPerMin");
-	CU_ASSERT_STRING_EQUAL(a->a_subscription_tier, "Silver");
+	CU_ASSERT_STRING_EQUAL(TA(a)->ta_throttling, "10kPerMin");
+	CU_ASSERT_STRING_EQUAL(TA(a)->ta_subscription_tier, "Silver");
 	CU_ASSERT_EQUAL_FATAL(a->a_nresources, 2);
-	CU_ASSERT_STRING_EQUAL(a->a_resources[0].r_throttling, "burst");
-	CU_ASSERT_PTR_NULL(a->a_resources[1].r_throttling);
-	CU_ASSERT_PTR_NULL(c->c_apis[1].a_throttling);
-	CU_ASSERT_PTR_NULL(c->c_apis[1].a_subscription_tier);
+	CU_ASSERT_STRING_EQUAL(TR(&a->a_resources[0])->tr_throttling, "burst");
+	CU_ASSERT_PTR_NULL(TR(&a->a_resources[1])->tr_throttling);
+	CU_ASSERT_PTR_NULL(TA(&c->c_apis[1])->ta_throttling);
+	CU_ASSERT_PTR_NULL(TA(&c->c_apis[1])->ta_subscription_tier);
 
 	/* A configured policy overrides the built-in of the same name. */
-	CU_ASSERT_PTR_EQUAL(conf_policy_find(c, "Gold"), &p[0]);
-	CU_ASSERT_PTR_EQUAL(conf_policy_find(c, "10PerMin"), &p[1]);
-	CU_ASSERT_PTR_EQUAL(conf_policy_find(c, "burst"), &p[2]);
-	CU_ASSERT_PTR_EQUAL(conf_policy_find(c, "Silver"),
-	    conf_policy_builtin("Silver"));
-	CU_ASSERT_PTR_NULL(conf_policy_find(c, "Platinum"));
-	CU_ASSERT_PTR_NULL(conf_policy_find(c, "gold"));
-	CU_ASSERT_PTR_NULL(conf_policy_find(c, NULL));
+	CU_ASSERT_PTR_EQUAL(throttle_policy_find(TH(c), "Gold"), &p[0]);
+	CU_ASSERT_PTR_EQUAL(throttle_policy_find(TH(c), "10PerMin"), &p[1]);
+	CU_ASSERT_PTR_EQUAL(throttle_policy_find(TH(c), "burst"), &p[2]);
+	CU_ASSERT_PTR_EQUAL(throttle_policy_find(TH(c), "Silver"),
+	    throttle_policy_builtin("Silver"));
+	CU_ASSERT_PTR_NULL(throttle_policy_find(TH(c), "Platinum"));
+	CU_ASSERT_PTR_NULL(throttle_policy_find(TH(c), "gold"));
+	CU_ASSERT_PTR_NULL(throttle_policy_find(TH(c), NULL));
 	conf_free(c);
 }
 
@@ -1254,12 +1266,12 @@ test_throttle_builtin(void)
 		{ "Silver", 2000 }, { "Bronze", 1000 },
 		{ "Unauthenticated", 500 }
 	};
-	const struct conf_policy	*p;
+	const struct throttle_conf_policy	*p;
 	struct mgw_conf			*c;
 	size_t				 i;
 
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		p = conf_policy_builtin(want[i].name);
+		p = throttle_policy_builtin(want[i].name);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 		CU_ASSERT_STRING_EQUAL(p->p_name, want[i].name);
 		CU_ASSERT_EQUAL(p->p_requests, want[i].requests);
@@ -1267,37 +1279,37 @@ test_throttle_builtin(void)
 		CU_ASSERT_EQUAL(p->p_algo, THROTTLE_FIXED_WINDOW);
 		CU_ASSERT_EQUAL(p->p_burst, 0);
 		CU_ASSERT_EQUAL(p->p_dry_run, 0);
-		CU_ASSERT_PTR_EQUAL(conf_policy_find(NULL, want[i].name), p);
+		CU_ASSERT_PTR_EQUAL(throttle_policy_find(NULL, want[i].name), p);
 	}
-	p = conf_policy_builtin("Unlimited");
+	p = throttle_policy_builtin("Unlimited");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	CU_ASSERT_EQUAL(p->p_requests, 0);
-	CU_ASSERT_PTR_NULL(conf_policy_builtin("Platinum"));
-	CU_ASSERT_PTR_NULL(conf_policy_builtin("unlimited"));
-	CU_ASSERT_PTR_NULL(conf_policy_builtin(""));
-	CU_ASSERT_PTR_NULL(conf_policy_builtin(NULL));
+	CU_ASSERT_PTR_NULL(throttle_policy_builtin("Platinum"));
+	CU_ASSERT_PTR_NULL(throttle_policy_builtin("unlimited"));
+	CU_ASSERT_PTR_NULL(throttle_policy_builtin(""));
+	CU_ASSERT_PTR_NULL(throttle_policy_builtin(NULL));
 
 	c = test_load(test_write(LISTENER "apis = ( " API_HEAD("a", "/a")
 	    MOCK "throttling = \"Unlimited\"; } );\n"), NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-	CU_ASSERT_EQUAL(c->c_npolicies, 0);
-	CU_ASSERT_PTR_NULL(c->c_policies);
+	CU_ASSERT_EQUAL(TH(c)->tc_npolicies, 0);
+	CU_ASSERT_PTR_NULL(TH(c)->tc_policies);
 	CU_ASSERT_EQUAL(c->c_nconsumers, 0);
 	CU_ASSERT_PTR_NULL(c->c_consumers);
-	CU_ASSERT_EQUAL(c->c_throttling.t_headers, 1);
-	CU_ASSERT_PTR_NULL(c->c_throttling.t_consumer_header);
-	CU_ASSERT_STRING_EQUAL(c->c_throttling.t_unauthenticated_tier,
+	CU_ASSERT_EQUAL(TH(c)->tc_throttling.t_headers, 1);
+	CU_ASSERT_PTR_NULL(TH(c)->tc_throttling.t_consumer_header);
+	CU_ASSERT_STRING_EQUAL(TH(c)->tc_throttling.t_unauthenticated_tier,
 	    "Unlimited");
-	CU_ASSERT_STRING_EQUAL(c->c_apis[0].a_throttling, "Unlimited");
-	CU_ASSERT_PTR_EQUAL(conf_policy_find(c, "Unlimited"),
-	    conf_policy_builtin("Unlimited"));
+	CU_ASSERT_STRING_EQUAL(TA(&c->c_apis[0])->ta_throttling, "Unlimited");
+	CU_ASSERT_PTR_EQUAL(throttle_policy_find(TH(c), "Unlimited"),
+	    throttle_policy_builtin("Unlimited"));
 	conf_free(c);
 
 	/* Empty lists are allowed. */
 	c = test_load(test_write(LISTENER "policies = ( );\n"
 	    "consumers = ( );\n"), NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-	CU_ASSERT_EQUAL(c->c_npolicies, 0);
+	CU_ASSERT_EQUAL(TH(c)->tc_npolicies, 0);
 	CU_ASSERT_EQUAL(c->c_nconsumers, 0);
 	conf_free(c);
 }
@@ -1715,35 +1727,35 @@ test_env_throttle(void)
 		NULL
 	};
 	char		*burst[] = { "MGW_POLICIES_GOLD_BURST=5", NULL };
-	const struct conf_policy *p;
+	const struct throttle_conf_policy *p;
 
 	c = test_load(test_write("%s", test_env_throttle_conf), env);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-	CU_ASSERT_EQUAL(c->c_throttling.t_headers, 0);
-	CU_ASSERT_STRING_EQUAL(c->c_throttling.t_consumer_header, "X-App");
-	CU_ASSERT_STRING_EQUAL(c->c_throttling.t_unauthenticated_tier,
+	CU_ASSERT_EQUAL(TH(c)->tc_throttling.t_headers, 0);
+	CU_ASSERT_STRING_EQUAL(TH(c)->tc_throttling.t_consumer_header, "X-App");
+	CU_ASSERT_STRING_EQUAL(TH(c)->tc_throttling.t_unauthenticated_tier,
 	    "Bronze");
-	p = conf_policy_find(c, "Gold");
-	CU_ASSERT_PTR_EQUAL_FATAL(p, &c->c_policies[0]);
+	p = throttle_policy_find(TH(c), "Gold");
+	CU_ASSERT_PTR_EQUAL_FATAL(p, &TH(c)->tc_policies[0]);
 	CU_ASSERT_EQUAL(p->p_requests, 10);
 	CU_ASSERT_EQUAL(p->p_algo, THROTTLE_TOKEN_BUCKET);
 	CU_ASSERT_EQUAL(p->p_burst, 30);
 	CU_ASSERT_EQUAL(p->p_dry_run, 1);
-	CU_ASSERT_EQUAL(c->c_policies[1].p_per, 30000);
-	CU_ASSERT_STRING_EQUAL(c->c_consumers[0].cs_tier, "Gold");
-	CU_ASSERT_STRING_EQUAL(c->c_consumers[0].cs_subscription_tier,
+	CU_ASSERT_EQUAL(TH(c)->tc_policies[1].p_per, 30000);
+	CU_ASSERT_STRING_EQUAL(TK(&c->c_consumers[0])->tk_tier, "Gold");
+	CU_ASSERT_STRING_EQUAL(TK(&c->c_consumers[0])->tk_subscription_tier,
 	    "Unlimited");
-	CU_ASSERT_STRING_EQUAL(c->c_apis[0].a_throttling, "Gold");
-	CU_ASSERT_STRING_EQUAL(c->c_apis[0].a_subscription_tier, "10PerMin");
+	CU_ASSERT_STRING_EQUAL(TA(&c->c_apis[0])->ta_throttling, "Gold");
+	CU_ASSERT_STRING_EQUAL(TA(&c->c_apis[0])->ta_subscription_tier, "10PerMin");
 	CU_ASSERT_EQUAL(c->c_noverrides, 12);
 	conf_free(c);
 
 	/* The throttling group need not be in the file. */
 	c = test_load(test_write(LISTENER), grp);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-	CU_ASSERT_EQUAL(c->c_throttling.t_headers, 0);
-	CU_ASSERT_STRING_EQUAL(c->c_throttling.t_consumer_header, "X-App");
-	CU_ASSERT_STRING_EQUAL(c->c_throttling.t_unauthenticated_tier,
+	CU_ASSERT_EQUAL(TH(c)->tc_throttling.t_headers, 0);
+	CU_ASSERT_STRING_EQUAL(TH(c)->tc_throttling.t_consumer_header, "X-App");
+	CU_ASSERT_STRING_EQUAL(TH(c)->tc_throttling.t_unauthenticated_tier,
 	    "Unlimited");
 	conf_free(c);
 
@@ -1779,17 +1791,17 @@ test_methods(void)
 	int	 m;
 
 	for (m = 0; m < CONF_M_MAX; m++) {
-		CU_ASSERT_PTR_NOT_NULL_FATAL(conf_method_name(m));
-		CU_ASSERT_EQUAL(conf_method_parse(conf_method_name(m),
-		    strlen(conf_method_name(m))), m);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(method_name(m));
+		CU_ASSERT_EQUAL(method_parse(method_name(m),
+		    strlen(method_name(m))), m);
 	}
-	CU_ASSERT_STRING_EQUAL(conf_method_name(CONF_M_OPTIONS), "OPTIONS");
-	CU_ASSERT_PTR_NULL(conf_method_name(CONF_M_MAX));
-	CU_ASSERT_EQUAL(conf_method_parse("GETX", 3), CONF_M_GET);
-	CU_ASSERT_EQUAL(conf_method_parse("GETX", 4), -1);
-	CU_ASSERT_EQUAL(conf_method_parse("get", 3), -1);
-	CU_ASSERT_EQUAL(conf_method_parse("", 0), -1);
-	CU_ASSERT_EQUAL(conf_method_parse("PO", 2), -1);
+	CU_ASSERT_STRING_EQUAL(method_name(CONF_M_OPTIONS), "OPTIONS");
+	CU_ASSERT_PTR_NULL(method_name(CONF_M_MAX));
+	CU_ASSERT_EQUAL(method_parse("GETX", 3), CONF_M_GET);
+	CU_ASSERT_EQUAL(method_parse("GETX", 4), -1);
+	CU_ASSERT_EQUAL(method_parse("get", 3), -1);
+	CU_ASSERT_EQUAL(method_parse("", 0), -1);
+	CU_ASSERT_EQUAL(method_parse("PO", 2), -1);
 }
 
 static void

@@ -29,7 +29,7 @@
 #include <CUnit/Basic.h>
 
 #include "lib.h"
-#include "conf-t.h"
+#include "authn-conf.h"
 #include "shm.h"
 #include "authn.h"
 #include "tests.h"
