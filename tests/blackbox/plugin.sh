@@ -149,10 +149,12 @@ respawned() {
 wait_until 20 respawned || fail "no worker respawned: $(ctl status)"
 wait_until 20 serving_gen "$gen" || fail "not serving after the respawn"
 ok "a worker crashing in a hook is respawned and the gateway serves"
+# Best effort in mgwd, but certain here: the hook marks its plugin in the
+# worker's statistics slot before it runs.
 line=$(grep "killed by signal 11" "$T/mgwd.log" | head -n 1)
-grep -E "killed by signal 11" -A2 "$T/mgwd.log" | grep -q "crash" ||
+printf '%s\n' "$line" | grep -q 'in plugin "crash" hook header_filter' ||
     fail "the master does not name the plugin: $line"
-ok "the master names the crashing plugin: $(grep -E 'killed by signal 11' -A2 "$T/mgwd.log" | grep -m1 crash)"
+ok "the master names the crashing plugin: ${line#*master*: }"
 
 # --- a plugin built out of the tree against the installed header
 command -v pkg-config >/dev/null 2>&1 || skip "pkg-config is not installed"
