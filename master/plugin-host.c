@@ -21,8 +21,8 @@
 #include <mgw/plugin.h>
 
 /*
- * Master: load the plugin called name from the shared object at path and
- * return its entry, with *dl set to the handle plugin_host_close() takes.
+ * Master: load the plugin called name from the shared object at path (an
+ * absolute path) and return its entry, with *dl set to the handle plugin_host_close() takes.
  * The object must export "mgw_plugin_entry" built against this ABI
  * (MGW_PLUGIN_API), and the entry's name must be name: the config names a
  * plugin, and a file that turns out to be another plugin is an error, not
@@ -39,11 +39,20 @@ plugin_host_open(const char *path, const char *name, void **dl, char **cause)
 {
 	const struct mgw_plugin	*p;
 	struct stat		 sb;
-	char			*file = NULL;
 	const char		*err;
 	void			*h;
 
 	*dl = NULL;
+	/*
+	 * A daemonized mgwd runs in /, so a relative path would name one file
+	 * for mgwd -n and the first load and another on reload; dlopen()
+	 * would even search the library path for a name without a slash.
+	 */
+	if (path[0] != '/') {
+		xasprintf(cause, "plugin %s: %s: not an absolute path", name,
+		    path);
+		return (NULL);
+	}
 	/* dlopen()'s own message for a missing file is vague; stat first. */
 	if (stat(path, &sb) == -1) {
 		xasprintf(cause, "plugin %s: %s: %s", name, path,
@@ -55,15 +64,7 @@ plugin_host_open(const char *path, const char *name, void **dl, char **cause)
 		    path);
 		return (NULL);
 	}
-	/*
-	 * Without a slash dlopen() would search the library path instead of
-	 * opening the file we just found.
-	 */
-	if (strchr(path, '/') == NULL)
-		xasprintf(&file, "./%s", path);
-	h = dlopen(file != NULL ? file : path, RTLD_NOW | RTLD_LOCAL);
-	free(file);
-	if (h == NULL) {
+	if ((h = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		err = dlerror();
 		xasprintf(cause, "plugin %s: not a loadable shared object: %s",
 		    name, err != NULL ? err : path);

@@ -2,7 +2,8 @@
 # Loadable plugins: the sample plugin (plugins/examples/hello.so) loads
 # from the "plugins" list, adds its header to responses and refuses a
 # request by a header rule.  Every bad plugin (missing file, not a shared
-# object, no mgw_plugin_entry, another ABI, another name, bad settings)
+# object, a relative path, no mgw_plugin_entry, another ABI, another
+# name, bad settings)
 # is refused by mgwd -n with exit 1 and the plugin's name, and a reload
 # to it is refused while the old generation keeps serving; a plugin whose
 # init_worker fails passes mgwd -n (the hook runs in workers) but its
@@ -47,10 +48,12 @@ hello_entry() {
 }
 
 # The bad cases: NAME, the entry, the pattern the error must match.
-BAD_NAMES=(missing text no-entry bad-abi other-name unknown-key wrong-type no-value)
+BAD_NAMES=(missing relative text no-entry bad-abi other-name unknown-key wrong-type no-value)
 declare -A BAD_ENTRY BAD_PAT
 BAD_ENTRY[missing]="{ name = \"hello\"; path = \"$T/nowhere/hello.so\"; value = \"x\"; }"
 BAD_PAT[missing]="hello.*$T/nowhere/hello.so.*No such file or directory"
+BAD_ENTRY[relative]="{ name = \"hello\"; path = \"plugins/examples/hello.so\"; value = \"x\"; }"
+BAD_PAT[relative]="hello: plugins/examples/hello.so: not an absolute path"
 BAD_ENTRY[text]="{ name = \"hello\"; path = \"$T/text.so\"; value = \"x\"; }"
 BAD_PAT[text]="hello.*not a loadable shared object.*text.so"
 BAD_ENTRY[no-entry]="{ name = \"noentry\"; path = \"$TP/no-entry.so\"; }"

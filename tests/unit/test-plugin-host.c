@@ -26,8 +26,10 @@ open_test(const char *file, const char *name, void **dl, char **cause)
 {
 	char	 path[8192];
 
-	if (strchr(file, '/') != NULL)
-		snprintf(path, sizeof(path), "%s", file);
+	/* Absolute paths, and "rel/X" for the relative path X, as they are. */
+	if (*file == '/' || strncmp(file, "rel/", 4) == 0)
+		snprintf(path, sizeof(path), "%s", *file == '/' ? file :
+		    file + 4);
 	else
 		snprintf(path, sizeof(path), "%s/%s", plugin_dir, file);
 	*cause = NULL;
@@ -79,6 +81,9 @@ test_host_bad(void)
 	expect_cause("nowhere.so", "hello",
 	    "nowhere.so: No such file or directory");
 	expect_cause(".", "dot", "not a regular file");
+	expect_cause("rel/./hello.so", "hello",
+	    "plugin hello: ./hello.so: not an absolute path");
+	expect_cause("rel/hello.so", "hello", "not an absolute path");
 	/* A C file is no shared object. */
 	expect_cause(text_file, "crash",
 	    "plugin crash: not a loadable shared object: ");
