@@ -47,27 +47,31 @@ hello_entry() {
 	    "$HELLO" "${1:-}"
 }
 
-# The bad cases: NAME, the entry, the pattern the error must match.
-BAD_NAMES=(missing relative text no-entry bad-abi other-name unknown-key wrong-type no-value)
+# The bad cases: NAME, the entry, the pattern the error must match: the
+# entry's file:line and the plugin's name with the reason.
+BAD_NAMES=(missing relative text no-entry bad-abi other-name unknown-key wrong-type no-value bad-header)
 declare -A BAD_ENTRY BAD_PAT
 BAD_ENTRY[missing]="{ name = \"hello\"; path = \"$T/nowhere/hello.so\"; value = \"x\"; }"
-BAD_PAT[missing]="hello.*$T/nowhere/hello.so.*No such file or directory"
+BAD_PAT[missing]="\.conf:[0-9]+: .*hello.*$T/nowhere/hello.so.*No such file or directory"
 BAD_ENTRY[relative]="{ name = \"hello\"; path = \"plugins/examples/hello.so\"; value = \"x\"; }"
-BAD_PAT[relative]="hello: plugins/examples/hello.so: not an absolute path"
+BAD_PAT[relative]="\.conf:[0-9]+: .*hello: plugins/examples/hello.so: not an absolute path"
 BAD_ENTRY[text]="{ name = \"hello\"; path = \"$T/text.so\"; value = \"x\"; }"
-BAD_PAT[text]="hello.*not a loadable shared object.*text.so"
+BAD_PAT[text]="\.conf:[0-9]+: .*hello.*not a loadable shared object.*text.so"
 BAD_ENTRY[no-entry]="{ name = \"noentry\"; path = \"$TP/no-entry.so\"; }"
-BAD_PAT[no-entry]="noentry.*no-entry.so exports no mgw_plugin_entry"
+BAD_PAT[no-entry]="\.conf:[0-9]+: .*noentry.*no-entry.so exports no mgw_plugin_entry"
 BAD_ENTRY[bad-abi]="{ name = \"badabi\"; path = \"$TP/bad-abi.so\"; }"
-BAD_PAT[bad-abi]="badabi.*ABI 6, expected 5"
+BAD_PAT[bad-abi]="\.conf:[0-9]+: .*badabi.*ABI 6, expected 5"
 BAD_ENTRY[other-name]="{ name = \"bye\"; path = \"$HELLO\"; value = \"x\"; }"
-BAD_PAT[other-name]="bye.*is plugin \"hello\", not \"bye\""
+BAD_PAT[other-name]="\.conf:[0-9]+: .*bye.*is plugin \"hello\", not \"bye\""
 BAD_ENTRY[unknown-key]=$(hello_entry 'colour = "red"; ')
 BAD_PAT[unknown-key]="\.conf:[0-9]+:.*colour"
 BAD_ENTRY[wrong-type]="{ name = \"hello\"; path = \"$HELLO\"; value = 5; }"
 BAD_PAT[wrong-type]="\.conf:[0-9]+:.*value"
 BAD_ENTRY[no-value]="{ name = \"hello\"; path = \"$HELLO\"; }"
 BAD_PAT[no-value]="\.conf:[0-9]+:.*value"
+# The plugin's own check of a value (o_check), at the value's line.
+BAD_ENTRY[bad-header]=$(hello_entry 'header = "X Bad"; ')
+BAD_PAT[bad-header]="\.conf:[0-9]+:.*\"X Bad\" is not a header name"
 
 # --- mgwd -n: the good config passes, each bad one exits 1
 body > "$T/body.good"
