@@ -21,8 +21,8 @@
 #include <mgw/plugin.h>
 
 /*
- * Master: load the plugin called name from the shared object at path and
- * return its entry, with *dl set to the handle plugin_host_close() takes.
+ * Master: load the plugin called name from the shared object at path (an
+ * absolute path) and return its entry, with *dl set to the handle plugin_host_close() takes.
  * The object must export "mgw_plugin_entry" built against this ABI
  * (MGW_PLUGIN_API), and the entry's name must be name: the config names a
  * plugin, and a file that turns out to be another plugin is an error, not
@@ -39,11 +39,20 @@ plugin_host_open(const char *path, const char *name, void **dl, char **cause)
 {
 	const struct mgw_plugin	*p;
 	struct stat		 sb;
-	char			*file = NULL;
 	const char		*err;
 	void			*h;
 
 	*dl = NULL;
+	/*
+	 * A daemonized mgwd runs in /, so a relative path would name one file
+	 * for mgwd -n and the first load and another on reload; dlopen()
+	 * would even search the library path for a name without a slash.
+	 */
+	if (path[0] != '/') {
+		xasprintf(cause, "plugin %s: %s: not an absolute path", name,
+		    path);
+		return (NULL);
+	}
 	/* dlopen()'s own message for a missing file is vague; stat first. */
 	if (stat(path, &sb) == -1) {
 		xasprintf(cause, "plugin %s: %s: %s", name, path,
@@ -55,15 +64,7 @@ plugin_host_open(const char *path, const char *name, void **dl, char **cause)
 		    path);
 		return (NULL);
 	}
-	/*
-	 * Without a slash dlopen() would search the library path instead of
-	 * opening the file we just found.
-	 */
-	if (strchr(path, '/') == NULL)
-		xasprintf(&file, "./%s", path);
-	h = dlopen(file != NULL ? file : path, RTLD_NOW | RTLD_LOCAL);
-	free(file);
-	if (h == NULL) {
+	if ((h = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		err = dlerror();
 		xasprintf(cause, "plugin %s: not a loadable shared object: %s",
 		    name, err != NULL ? err : path);
@@ -108,42 +109,50 @@ plugin_host_close(void *dl)
 }
 
 /*
- * Master: build the generation's plugin set, running every conf hook.
- * All failures are reported together, one per line.
+ * Master: build the generation's plugin set from conf's plugins (the
+ * built-ins, then the loaded ones in the order listed), running every
+ * conf hook.  All failures are reported together, one per line; a
+ * loaded plugin's are prefixed with its entry's place and name, since
+ * the plugin may not know where it was configured.
  */
 struct plugin_set *
 plugin_conf_all(const struct mgw_conf *conf, char **cause)
 {
+	const struct conf_plugin *cp;
 	struct plugin_set	*ps;
-	char			*why, *all = NULL, *tmp;
-	size_t			 n, i;
+	char			*why, *line, *all = NULL, *tmp;
+	size_t			 i;
 
-	for (n = 0; plugin_builtin[n] != NULL; n++)
-		;
 	ps = xcalloc(1, sizeof(*ps));
-	ps->ps_inst = xcalloc(n + 1, sizeof(*ps->ps_inst));
-	ps->ps_n = n;
-	for (i = 0; i < n; i++) {
-		ps->ps_inst[i].pi_plugin = plugin_builtin[i];
-		if (plugin_builtin[i]->api != MGW_PLUGIN_API)
+	ps->ps_inst = xcalloc(conf->c_nplugins + 1, sizeof(*ps->ps_inst));
+	ps->ps_n = conf->c_nplugins;
+	for (i = 0; i < conf->c_nplugins; i++) {
+		cp = &conf->c_plugins[i];
+		ps->ps_inst[i].pi_plugin = cp->cp_plugin;
+		if (cp->cp_plugin->api != MGW_PLUGIN_API)
 			fatalx("plugin %s: ABI %u, expected %u",
-			    plugin_builtin[i]->name, plugin_builtin[i]->api,
+			    cp->cp_plugin->name, cp->cp_plugin->api,
 			    MGW_PLUGIN_API);
-		if (plugin_builtin[i]->conf == NULL)
+		if (cp->cp_plugin->conf == NULL)
 			continue;
 		why = NULL;
-		if (plugin_builtin[i]->conf(conf, &ps->ps_inst[i].pi_state,
-		    &why) != MGW_OK) {
-			if (all == NULL)
-				xasprintf(&all, "%s", why != NULL ? why :
-				    plugin_builtin[i]->name);
-			else {
-				xasprintf(&tmp, "%s\n%s", all, why != NULL ?
-				    why : plugin_builtin[i]->name);
-				free(all);
-				all = tmp;
-			}
-			free(why);
+		if (cp->cp_plugin->conf(conf, &ps->ps_inst[i].pi_state,
+		    &why) == MGW_OK)
+			continue;
+		if (cp->cp_dl != NULL)
+			xasprintf(&line, "%s: plugin %s: %s", cp->cp_where,
+			    cp->cp_plugin->name, why != NULL ? why :
+			    "configuration refused");
+		else
+			line = xstrdup(why != NULL ? why : cp->cp_plugin->name);
+		free(why);
+		if (all == NULL)
+			all = line;
+		else {
+			xasprintf(&tmp, "%s\n%s", all, line);
+			free(all);
+			free(line);
+			all = tmp;
 		}
 	}
 	if (all != NULL) {

@@ -10,7 +10,7 @@
 
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
-PAGES=(mgwd.8 mgwctl.8 mgw.conf.5)
+PAGES=(mgwd.8 mgwctl.8 mgw.conf.5 mgw-plugin.3)
 
 if ! command -v mandoc >/dev/null 2>&1; then
 	echo "man.sh: mandoc not found, skipping (apt-get install mandoc)"
@@ -38,7 +38,7 @@ for p in "${PAGES[@]}"; do
 done
 echo "man.sh: linting $top_srcdir/man/* with the paths substituted"
 
-# Lint the three pages in one run, so that their cross-references resolve
+# Lint the pages in one run, so that their cross-references resolve
 # among themselves.  mandoc's exit status also counts STYLE notes, so
 # judge by what it prints.
 (cd "$mandir" && mandoc -Tlint "${PAGES[@]}") > "$tmp/lint.out" 2>&1
