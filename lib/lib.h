@@ -68,6 +68,14 @@ int	 mgw_buf_add(struct mgw_buf *, const void *, size_t);
 int	 mgw_buf_printf(struct mgw_buf *, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
 
+/* tls-reason.c */
+/*
+ * OpenSSL's reason for the last failure, the error queue emptied: the
+ * first error queued (the root cause).  Any process; buf holds the text
+ * when the result is not a static string.
+ */
+const char *tls_reason(char *, size_t);
+
 /* util.c */
 /*
  * Parse "30s", "100ms", "2m", "1h", "1d" into milliseconds.  A bare number

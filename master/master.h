@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "conf-t.h"
+#include "builtin.h"
 #include <mgw/plugin.h>
 
 /* conf.c */
@@ -50,7 +51,6 @@ int	tls_keys_ticket_cb(struct ssl_st *, unsigned char *, unsigned char *,
 int	tls_conf_build(struct mgw_conf *, char **);
 void	tls_conf_free(struct mgw_conf *);
 int	tls_conf_protocol(const char *);	/* TLS1_2_VERSION or -1 */
-const char *tls_conf_reason(char *, size_t);	/* OpenSSL's last error */
 
 /* conf-table.c */
 /*
@@ -151,8 +151,6 @@ void	conf_env_free(struct conf_override *, size_t);
 /* plugin-host.c */
 struct plugin_set;
 struct mgw_plugin;
-/* The built-in plugins, in hook order, NULL-terminated (plugins/builtin.c). */
-extern const struct mgw_plugin *const plugin_builtin[];
 /*
  * Load the external plugin name from the shared object path: its entry,
  * with *dl for plugin_host_close(), or NULL with *cause.
@@ -218,6 +216,9 @@ int	plugin_host_verb(struct plugin_set *, int, char **, struct mgw_buf *,
 void	plugin_host_verbs(struct plugin_set *, struct mgw_buf *);
 
 /* master.c */
+/* The master's event loop (signals, control socket, timers). */
+struct event_base;
+extern struct event_base *master_base;
 /*
  * Load, validate and prepare a configuration: conf_load(), endpoint
  * indices, the router and the plugins' conf hooks.  The same path serves

@@ -27,8 +27,6 @@
 #include "worker.h"
 
 static struct worker	*workers;
-extern struct event_base *master_base;
-
 static void	worker_chan_read_cb(struct bufferevent *, void *);
 static void	worker_chan_event_cb(struct bufferevent *, short, void *);
 

@@ -56,30 +56,6 @@ static void	tls_conf_key_error(char **, const char *, const char *);
 static const unsigned char tls_alpn_http11[] = "\x08http/1.1";
 
 /*
- * OpenSSL's reason for the last failure, and the error queue emptied.
- * The first error queued is the root cause (a later one may only say
- * "PEM lib").  Any process; buf holds the text when it is not static.
- */
-const char *
-tls_conf_reason(char *buf, size_t len)
-{
-	unsigned long	 e, first = 0;
-	const char	*r;
-
-	while ((e = ERR_get_error()) != 0)
-		if (first == 0)
-			first = e;
-	if (first == 0)
-		return ("unknown error");
-	if (ERR_SYSTEM_ERROR(first))
-		return (strerror(ERR_GET_REASON(first)));
-	if ((r = ERR_reason_error_string(first)) != NULL)
-		return (r);
-	ERR_error_string_n(first, buf, len);
-	return (buf);
-}
-
-/*
  * A key that did not load: OpenSSL checks it against the certificate as
  * it loads, and "key values mismatch" deserves plainer words.
  */
@@ -96,7 +72,7 @@ tls_conf_key_error(char **why, const char *key, const char *cert)
 		    cert);
 		return;
 	}
-	xasprintf(why, "%s: %s", key, tls_conf_reason(buf, sizeof(buf)));
+	xasprintf(why, "%s: %s", key, tls_reason(buf, sizeof(buf)));
 }
 
 /* TLS1_2_VERSION for "TLSv1.2" and so on; -1 for an unknown name. */
@@ -213,7 +189,7 @@ tls_conf_trusted(struct mgw_conf *conf, char **cause)
 		    g->trusted_cert_ca) != 1)
 			xasprintf(&msg, "%s: trusted_client_certificate_ca %s: "
 			    "%s", where, g->trusted_cert_ca,
-			    tls_conf_reason(buf, sizeof(buf)));
+			    tls_reason(buf, sizeof(buf)));
 		else if (g->trusted_cert_crl != NULL && ((lk =
 		    X509_STORE_add_lookup(g->trusted_store,
 		    X509_LOOKUP_file())) == NULL ||
@@ -221,7 +197,7 @@ tls_conf_trusted(struct mgw_conf *conf, char **cause)
 		    X509_FILETYPE_PEM) <= 0))
 			xasprintf(&msg, "%s: trusted_client_certificate_crl "
 			    "%s: %s", where, g->trusted_cert_crl,
-			    tls_conf_reason(buf, sizeof(buf)));
+			    tls_reason(buf, sizeof(buf)));
 		else if (g->trusted_cert_crl != NULL)
 			X509_STORE_set_flags(g->trusted_store,
 			    X509_V_FLAG_CRL_CHECK);
@@ -367,7 +343,7 @@ tls_ctx_server_new(struct conf_listener *l, const char *cert,
 
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
 		xasprintf(why, "SSL_CTX_new: %s",
-		    tls_conf_reason(buf, sizeof(buf)));
+		    tls_reason(buf, sizeof(buf)));
 		return (NULL);
 	}
 	tls_conf_versions(t, &min, &max);
@@ -385,18 +361,18 @@ tls_ctx_server_new(struct conf_listener *l, const char *cert,
 	SSL_CTX_set_max_cert_list(ctx, TLS_MAX_CERT_LIST);
 	if (SSL_CTX_set_cipher_list(ctx, t->t_ciphers) != 1) {
 		xasprintf(why, "ciphers '%s': %s", t->t_ciphers,
-		    tls_conf_reason(buf, sizeof(buf)));
+		    tls_reason(buf, sizeof(buf)));
 		goto fail;
 	}
 	if (SSL_CTX_set_ciphersuites(ctx, t->t_ciphersuites) != 1) {
 		xasprintf(why, "ciphersuites '%s': %s", t->t_ciphersuites,
-		    tls_conf_reason(buf, sizeof(buf)));
+		    tls_reason(buf, sizeof(buf)));
 		goto fail;
 	}
 	SSL_CTX_set_dh_auto(ctx, 1);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
 		xasprintf(why, "%s: %s", cert,
-		    tls_conf_reason(buf, sizeof(buf)));
+		    tls_reason(buf, sizeof(buf)));
 		goto fail;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
@@ -405,7 +381,7 @@ tls_ctx_server_new(struct conf_listener *l, const char *cert,
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
 		xasprintf(why, "%s: does not match the certificate %s (%s)",
-		    key, cert, tls_conf_reason(buf, sizeof(buf)));
+		    key, cert, tls_reason(buf, sizeof(buf)));
 		goto fail;
 	}
 	if (ocsp != NULL && tls_conf_ocsp_load(ctx, ocsp, why) == -1)
@@ -436,7 +412,7 @@ tls_ctx_server_new(struct conf_listener *l, const char *cert,
 		if (SSL_CTX_load_verify_locations(ctx, t->t_client_ca,
 		    NULL) != 1) {
 			xasprintf(why, "client_ca %s: %s", t->t_client_ca,
-			    tls_conf_reason(buf, sizeof(buf)));
+			    tls_reason(buf, sizeof(buf)));
 			goto fail;
 		}
 		if ((names = SSL_load_client_CA_file(t->t_client_ca)) == NULL) {
@@ -453,7 +429,7 @@ tls_ctx_server_new(struct conf_listener *l, const char *cert,
 		    NULL || X509_load_crl_file(lk, t->t_crl,
 		    X509_FILETYPE_PEM) <= 0) {
 			xasprintf(why, "crl %s: %s", t->t_crl,
-			    tls_conf_reason(buf, sizeof(buf)));
+			    tls_reason(buf, sizeof(buf)));
 			goto fail;
 		}
 		X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK);
@@ -490,7 +466,7 @@ tls_ctx_client_new(const struct conf_upstream_tls *ut, char **why)
 
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
 		xasprintf(why, "SSL_CTX_new: %s",
-		    tls_conf_reason(buf, sizeof(buf)));
+		    tls_reason(buf, sizeof(buf)));
 		return (NULL);
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
@@ -506,12 +482,12 @@ tls_ctx_client_new(const struct conf_upstream_tls *ut, char **why)
 			if (SSL_CTX_load_verify_locations(ctx, ut->ut_ca,
 			    NULL) != 1) {
 				xasprintf(why, "ca %s: %s", ut->ut_ca,
-				    tls_conf_reason(buf, sizeof(buf)));
+				    tls_reason(buf, sizeof(buf)));
 				goto fail;
 			}
 		} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
 			xasprintf(why, "system CA paths: %s",
-			    tls_conf_reason(buf, sizeof(buf)));
+			    tls_reason(buf, sizeof(buf)));
 			goto fail;
 		}
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
@@ -521,7 +497,7 @@ tls_ctx_client_new(const struct conf_upstream_tls *ut, char **why)
 		if (SSL_CTX_use_certificate_chain_file(ctx,
 		    ut->ut_certificate) != 1) {
 			xasprintf(why, "%s: %s", ut->ut_certificate,
-			    tls_conf_reason(buf, sizeof(buf)));
+			    tls_reason(buf, sizeof(buf)));
 			goto fail;
 		}
 		if (SSL_CTX_use_PrivateKey_file(ctx, ut->ut_key,
@@ -533,7 +509,7 @@ tls_ctx_client_new(const struct conf_upstream_tls *ut, char **why)
 		if (SSL_CTX_check_private_key(ctx) != 1) {
 			xasprintf(why, "%s: does not match the certificate "
 			    "%s (%s)", ut->ut_key, ut->ut_certificate,
-			    tls_conf_reason(buf, sizeof(buf)));
+			    tls_reason(buf, sizeof(buf)));
 			goto fail;
 		}
 	}

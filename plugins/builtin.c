@@ -8,12 +8,7 @@
 #include <stddef.h>
 
 #include <mgw/plugin.h>
-
-extern const struct mgw_plugin plugin_requestid;
-extern const struct mgw_plugin plugin_authn;
-extern const struct mgw_plugin plugin_throttle;
-extern const struct mgw_plugin plugin_accesslog;
-extern const struct mgw_plugin plugin_analytics;
+#include "builtin.h"
 
 /*
  * Order matters: the request id exists before a 429 needs it,

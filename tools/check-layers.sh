@@ -25,9 +25,9 @@ set -u
 LC_ALL=C
 export LC_ALL
 
-# worker/ may include nothing from master/ but the generation handle the
-# master gives it.  This list is the remaining exceptions, by file name; the
-# goal is to shrink it to that one handle.
+# worker/ and status/ may include nothing from master/ but the generation
+# handle the master gives them: the parsed configuration they serve and
+# render (conf-t.h, types only).  By file name.
 WORKER_MASTER_ALLOW="conf-t.h"
 
 # Which folders each folder may include (its own is always allowed).
@@ -212,7 +212,8 @@ function resolve(name, file, quoted,    d, c, n, i, f, fs, cand, p) {
 	}
 	if (!(f in ruled) || ((f, tf) in allow))
 		next
-	if (f == "worker" && tf == "master" && (base(rpath) in wmallow))
+	if ((f == "worker" || f == "status") && tf == "master" &&
+	    (base(rpath) in wmallow))
 		next
 	print where shown(f) " may include only " shown(allowtext[f]) \
 	    " headers: " (quoted ? "\"" name "\"" : "<" name ">") " is " rpath

@@ -28,11 +28,9 @@
 #include <openssl/x509.h>
 
 #include "lib.h"
-#include "master.h"
+#include "conf-t.h"
 #include "shm.h"
 #include "worker.h"
-
-extern const llhttp_settings_t http_settings;
 
 static void	conn_read_cb(struct io *, void *);
 static void	conn_write_cb(struct io *, void *);

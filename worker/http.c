@@ -26,7 +26,7 @@
 #include <llhttp.h>
 
 #include "lib.h"
-#include "master.h"
+#include "conf-t.h"
 #include "shm.h"
 #include "worker.h"
 #include <mgw/plugin.h>

@@ -35,7 +35,7 @@
 #include <openssl/x509v3.h>
 
 #include "lib.h"
-#include "master.h"
+#include "conf-t.h"
 #include "worker.h"
 
 #define IO_READ_CHUNK	16384	/* bytes per read(2) at most */
@@ -617,7 +617,7 @@ io_tls_fail(struct io *io, short what)
 		    "connection closed by the peer");
 	else
 		snprintf(io->tls_err, sizeof(io->tls_err), "%s",
-		    tls_conf_reason(buf, sizeof(buf)));
+		    tls_reason(buf, sizeof(buf)));
 	io_rev_update(io);
 	if (io->wpending) {
 		event_del(io->wev);

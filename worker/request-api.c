@@ -18,7 +18,7 @@
 #include <time.h>
 
 #include "lib.h"
-#include "master.h"
+#include "conf-t.h"
 #include "worker.h"
 #include <mgw/plugin.h>
 

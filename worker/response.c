@@ -17,7 +17,7 @@
 #include <event2/bufferevent.h>
 
 #include "lib.h"
-#include "master.h"
+#include "conf-t.h"
 #include "metrics.h"
 #include "shm.h"
 #include "worker.h"

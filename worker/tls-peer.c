@@ -22,7 +22,7 @@
 #include <openssl/x509_vfy.h>
 
 #include "lib.h"
-#include "master.h"
+#include "conf-t.h"
 #include "worker.h"
 
 #define TLS_PEER_PEM_MAX	(32 * 1024)	/* bytes of a header's PEM */

@@ -27,7 +27,7 @@
 #include <llhttp.h>
 
 #include "lib.h"
-#include "master.h"
+#include "conf-t.h"
 #include "metrics.h"
 #include "shm.h"
 #include "worker.h"

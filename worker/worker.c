@@ -28,7 +28,7 @@
 
 #include "lib.h"
 #include "ctl-msg.h"
-#include "master.h"
+#include "conf-t.h"
 #include "metrics.h"
 #include "shm.h"
 #include "worker.h"

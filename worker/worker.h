@@ -360,6 +360,8 @@ void	conn_timer_set(struct conn *, uint64_t);
 void	admin_serve(struct request *);
 
 /* http.c */
+/* The request parser's callbacks, shared by every connection. */
+extern const llhttp_settings_t http_settings;
 void	http_read(struct conn *);
 uint64_t http_now_us(void);
 void	http_request_continue(struct request *);
