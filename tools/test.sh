@@ -1,6 +1,7 @@
 #!/bin/sh
 # tools/test.sh: install the test dependencies, build mgw twice (normal,
-# and ASan+UBSan), run `make check` in both, and print one summary line.
+# and ASan+UBSan), run `make check` in both, build with clang, check the
+# folder layers (tools/check-layers.sh), and print one summary line.
 set -u
 cd "$(dirname "$0")/.."
 sh tools/deps.sh test || exit 1
@@ -51,6 +52,16 @@ if (cd build-clang && { [ -f Makefile ] || ../configure --quiet CC=clang; } &&
 else
 	tail -30 build-clang/build.log
 	echo "FAIL: clang build"
+	fail=$((fail + 1))
+fi
+# The folders are layers (issue 11): every include and every undefined
+# symbol of the leaf archives is checked against the rules.
+echo "=== layers"
+if sh tools/check-layers.sh build-check; then
+	echo "PASS: tools/check-layers.sh"
+	pass=$((pass + 1))
+else
+	echo "FAIL: tools/check-layers.sh"
 	fail=$((fail + 1))
 fi
 [ $fail -gt 0 ] && rc=1
