@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,7 @@
 #include <zlib.h>
 
 #include "lib.h"
-#include "metrics.h"
+#include "shm.h"
 #include "throttle.h"
 #include <mgw/plugin.h>
 
@@ -63,6 +64,23 @@
 _Static_assert(AN_CAP_ID + 3 * AN_CAP_NAME + 5 * AN_CAP_SHORT +
     AN_CAP_RESOURCE + AN_CAP_PATH + AN_CAP_CONSUMER + AN_CAP_IP + AN_CAP_UA +
     AN_CAP_UPSTREAM + 1024 < ANALYTICS_LINE_MAX, "event line too short");
+
+/*
+ * The counts every worker hands over (analytics_report()), summed in the
+ * plugin's own zone so that /metrics reads them from any process and they
+ * survive reloads: shm_zone_add() keeps the zone, counts and all, while
+ * its name, size and layout stay the same.  The workers add per flush,
+ * not per event, so one shared line is enough.
+ */
+#define AN_ZONE		"analytics"
+#define AN_ZONE_SIZE	4096	/* rounded up to the page size */
+#define AN_ZONE_LAYOUT	1	/* bump on any change to an_counts */
+
+struct an_counts {
+	_Atomic uint64_t	 ac_events;	/* written to files */
+	_Atomic uint64_t	 ac_dropped;	/* lost: disk full */
+	_Atomic uint64_t	 ac_errors;	/* failed writes */
+};
 
 #define AN_SCAN_ORPHANS		0x1	/* the dead's files */
 #define AN_SCAN_RETENTION	0x2	/* apply max_files and max_age */
@@ -106,7 +124,8 @@ struct analytics {
 	struct event	 *an_timer;
 	int		  an_errno;	/* failing condition; 0 none */
 	uint64_t	  an_lost;	/* events dropped in this condition */
-	/* Counts not yet added to the metrics zone. */
+	/* Counts not yet added to the zone's an_counts. */
+	struct an_counts *an_counts;
 	uint64_t	  an_written;
 	uint64_t	  an_dropped;
 	uint64_t	  an_errors;
@@ -541,6 +560,7 @@ analytics_conf(const struct mgw_conf *conf, void **state, char **cause)
 					    &plugin_analytics);
 	const struct analytics_conf	*ca = &top->at_analytics;
 	struct analytics		*an;
+	struct shm_zone			*z;
 	char				*why = NULL, buf[AN_CAP_NAME];
 	const char			*dir = ca->an_directory, *chdr;
 	size_t				 i, len;
@@ -554,7 +574,16 @@ analytics_conf(const struct mgw_conf *conf, void **state, char **cause)
 		free(why);
 		return (MGW_ERROR);
 	}
+	if ((z = shm_zone_add(AN_ZONE, AN_ZONE_SIZE, AN_ZONE_LAYOUT,
+	    cause)) == NULL)
+		return (MGW_ERROR);
+	if (shm_zone_datasize(z) < sizeof(struct an_counts)) {
+		xasprintf(cause, "zone %s: too small for its counters",
+		    AN_ZONE);
+		return (MGW_ERROR);
+	}
 	an = xcalloc(1, sizeof(*an));
+	an->an_counts = shm_zone_root(z);
 	an->an_dir = xstrdup(dir);
 	len = strlen(an->an_dir);
 	while (len > 1 && an->an_dir[len - 1] == '/')
@@ -772,13 +801,20 @@ analytics_recovered(struct analytics *an)
 	an->an_lost = 0;
 }
 
-/* Hand the counts to the metrics zone as deltas. */
+/* Hand the counts to the zone as deltas. */
 static void
 analytics_report(struct analytics *an)
 {
+	struct an_counts	*ac = an->an_counts;
+
 	if (an->an_written == 0 && an->an_dropped == 0 && an->an_errors == 0)
 		return;
-	metrics_analytics(an->an_written, an->an_dropped, an->an_errors);
+	atomic_fetch_add_explicit(&ac->ac_events, an->an_written,
+	    memory_order_relaxed);
+	atomic_fetch_add_explicit(&ac->ac_dropped, an->an_dropped,
+	    memory_order_relaxed);
+	atomic_fetch_add_explicit(&ac->ac_errors, an->an_errors,
+	    memory_order_relaxed);
 	an->an_written = an->an_dropped = an->an_errors = 0;
 }
 
@@ -1393,27 +1429,39 @@ analytics_fini(void *state)
 }
 
 /*
- * The metrics hook: the events every worker handed to the metrics zone
- * (analytics_report()).  Any process, no lock.
+ * The metrics hook: the events every worker handed to the zone
+ * (analytics_report()), 0 while no configuration has enabled analytics.
+ * Any process, no lock.
  */
 static void
 analytics_metrics(void *arg, struct mgw_buf *out)
 {
-	struct metrics_global_sum	 g;
+	struct shm_zone		*z = shm_zone_find(AN_ZONE);
+	struct an_counts	*ac = NULL;
+	uint64_t		 events = 0, dropped = 0, errors = 0;
 
-	metrics_global_sum(&g);
+	(void)arg;
+	if (z != NULL && shm_zone_datasize(z) >= sizeof(*ac) &&
+	    z->z_layout == AN_ZONE_LAYOUT)
+		ac = shm_zone_root(z);
+	if (ac != NULL) {
+		events = atomic_load_explicit(&ac->ac_events,
+		    memory_order_relaxed);
+		dropped = atomic_load_explicit(&ac->ac_dropped,
+		    memory_order_relaxed);
+		errors = atomic_load_explicit(&ac->ac_errors,
+		    memory_order_relaxed);
+	}
 	mgw_metrics_family(out, "mgw_analytics_events_total", "counter",
 	    "Usage events written to analytics files.");
-	mgw_metrics_sample(out, "mgw_analytics_events_total", NULL,
-	    g.analytics_events);
+	mgw_metrics_sample(out, "mgw_analytics_events_total", NULL, events);
 	mgw_metrics_family(out, "mgw_analytics_dropped_total", "counter",
 	    "Usage events lost (disk full or unwritable directory).");
-	mgw_metrics_sample(out, "mgw_analytics_dropped_total", NULL,
-	    g.analytics_dropped);
+	mgw_metrics_sample(out, "mgw_analytics_dropped_total", NULL, dropped);
 	mgw_metrics_family(out, "mgw_analytics_write_errors_total",
 	    "counter", "Failed writes of analytics files.");
 	mgw_metrics_sample(out, "mgw_analytics_write_errors_total", NULL,
-	    g.analytics_errors);
+	    errors);
 }
 
 const struct mgw_plugin plugin_analytics = {

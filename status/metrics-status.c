@@ -41,42 +41,11 @@
 
 #define STATUS_UNSET	UINT64_MAX	/* ss_requests: series not sampled */
 #define STATUS_TRIES	1000		/* seqlock read attempts */
-#define STATUS_NOIDX	UINT32_MAX	/* no series: nothing to read */
-#define STATUS_NCOLS	8		/* columns of the text table */
-
-/* The ring's header at mr_status; the entries follow it. */
-struct status_ring {
-	_Atomic uint64_t	 sr_seq;	/* odd while being written */
-	_Atomic uint32_t	 sr_head;	/* newest entry */
-	_Atomic uint32_t	 sr_count;	/* entries, <= STATUS_RING */
-	_Atomic uint64_t	 sr_time[STATUS_RING];	/* ms, monotonic */
-};
 
 #define STATUS_HDRSIZE							\
 	((sizeof(struct status_ring) + SHM_CACHELINE - 1) &		\
 	    ~(size_t)(SHM_CACHELINE - 1))
 
-/* What one series did over the window. */
-struct status_window {
-	int			 sw_valid;	/* two samples: rates known */
-	double			 sw_seconds;	/* window length */
-	double			 sw_rps;	/* requests per second */
-	double			 sw_error_rate;	/* 5xx / requests, 0..1 */
-	int			 sw_has_latency;	/* p50/p99 known */
-	double			 sw_p50;	/* ms */
-	double			 sw_p99;	/* ms */
-};
-
-/* Everything a status document shows, gathered once. */
-struct status_doc {
-	struct stats_totals	 sd_stats;
-	struct metrics_global_sum sd_global;
-	struct status_sample	 sd_total;	/* live, over the APIs */
-	struct status_window	 sd_total_win;
-	size_t			 sd_napis;
-	struct status_sample	*sd_live;	/* per conf API, live */
-	struct status_window	*sd_win;	/* per conf API */
-};
 
 static struct status_ring	*status_ring_find(uint32_t *);
 static struct status_sample	*status_entry(struct status_ring *, uint32_t,
@@ -85,21 +54,7 @@ static void	status_fold(const struct metrics_api_sum *,
 		    struct status_sample *);
 static void	status_add(struct status_sample *,
 		    const struct status_sample *);
-static void	status_ring_write(struct status_ring *, uint32_t,
-		    const uint32_t *, const struct status_sample *, size_t,
-		    uint64_t);
-static int	status_ring_read(struct status_ring *, uint32_t,
-		    const uint32_t *, size_t, struct status_window *);
-static void	status_window_compute(const struct status_sample *,
-		    const struct status_sample *, uint64_t,
-		    struct status_window *);
-static int	status_quantile(double, const uint64_t *, double *);
 static int	status_doc_build(const struct mgw_conf *, struct status_doc *);
-static void	status_doc_free(struct status_doc *);
-static char	*status_json_doc(const struct mgw_conf *, int,
-		    const struct status_doc *, size_t *);
-static char	*status_text_doc(const struct mgw_conf *,
-		    const struct status_doc *);
 static void	status_json_num(FILE *, int, double);
 static int	status_plugin_fields(FILE *, enum status_form);
 static void	status_json_str(FILE *, const char *);
@@ -191,7 +146,7 @@ status_add(struct status_sample *to, const struct status_sample *s)
  * keeps the entry's stores from being seen before it, and the release
  * store of the even number publishes them.
  */
-static void
+void
 status_ring_write(struct status_ring *r, uint32_t nseries,
     const uint32_t *idx, const struct status_sample *s, size_t n,
     uint64_t now)
@@ -232,7 +187,7 @@ status_ring_write(struct status_ring *r, uint32_t nseries,
  * it needs under the seqlock and computes outside it.  0, or -1 on OOM;
  * a window that cannot be read consistently is left invalid.
  */
-static int
+int
 status_ring_read(struct status_ring *r, uint32_t nseries,
     const uint32_t *idx, size_t n, struct status_window *w)
 {
@@ -302,7 +257,7 @@ status_ring_read(struct status_ring *r, uint32_t nseries,
 }
 
 /* Rates and percentiles between two samples dt ms apart. */
-static void
+void
 status_window_compute(const struct status_sample *old,
     const struct status_sample *new, uint64_t dt, struct status_window *w)
 {
@@ -336,7 +291,7 @@ status_window_compute(const struct status_sample *old,
  * its bounds, the first bucket starting at 0.  A rank in the +Inf bucket
  * answers the last finite bound.  0, or -1 when there is no observation.
  */
-static int
+int
 status_quantile(double q, const uint64_t *b, double *ms)
 {
 	double		 rank, lo, hi;
@@ -468,7 +423,8 @@ fail:
 	return (-1);
 }
 
-static void
+/* Free what status_doc_build() allocated in d.  Any process. */
+void
 status_doc_free(struct status_doc *d)
 {
 	free(d->sd_live);
@@ -547,7 +503,7 @@ metrics_status_json(const struct mgw_conf *conf, int gen, size_t *len)
 }
 
 /* The JSON document of d; see metrics_status_json(). */
-static char *
+char *
 status_json_doc(const struct mgw_conf *conf, int gen,
     const struct status_doc *d, size_t *len)
 {
@@ -679,7 +635,7 @@ metrics_status_text(const struct mgw_conf *conf)
 }
 
 /* The text of d; see metrics_status_text(). */
-static char *
+char *
 status_text_doc(const struct mgw_conf *conf, const struct status_doc *d)
 {
 	static const char *const	 head[STATUS_NCOLS] = { "API",

@@ -243,6 +243,83 @@ void		 metrics_status_sample(const struct mgw_conf *);
  */
 char		*metrics_status_json(const struct mgw_conf *, int, size_t *);
 char		*metrics_status_text(const struct mgw_conf *);
+/*
+ * metrics-status.c, internal to status/: the ring, its windows and the
+ * document writers, external only so that tests/unit/test-status.c can
+ * drive them on rings and documents it builds itself.  Nothing outside
+ * status/ and that test uses these.
+ */
+#define STATUS_NOIDX	UINT32_MAX	/* no series: nothing to read */
+#define STATUS_NCOLS	8		/* columns of the text table */
+
+/* The ring's header at mr_status; the entries follow it. */
+struct status_ring {
+	_Atomic uint64_t	 sr_seq;	/* odd while being written */
+	_Atomic uint32_t	 sr_head;	/* newest entry */
+	_Atomic uint32_t	 sr_count;	/* entries, <= STATUS_RING */
+	_Atomic uint64_t	 sr_time[STATUS_RING];	/* ms, monotonic */
+};
+
+/* What one series did over the window. */
+struct status_window {
+	int			 sw_valid;	/* two samples: rates known */
+	double			 sw_seconds;	/* window length */
+	double			 sw_rps;	/* requests per second */
+	double			 sw_error_rate;	/* 5xx / requests, 0..1 */
+	int			 sw_has_latency;	/* p50/p99 known */
+	double			 sw_p50;	/* ms */
+	double			 sw_p99;	/* ms */
+};
+
+/* Everything a status document shows, gathered once. */
+struct status_doc {
+	struct stats_totals	 sd_stats;
+	struct metrics_global_sum sd_global;
+	struct status_sample	 sd_total;	/* live, over the APIs */
+	struct status_window	 sd_total_win;
+	size_t			 sd_napis;
+	struct status_sample	*sd_live;	/* per conf API, live */
+	struct status_window	*sd_win;	/* per conf API */
+};
+
+/*
+ * Master (the single writer): append one entry to ring r of nseries
+ * series, the n samples s for the series in idx, every other series
+ * unset.  Readers in other processes see it whole or not at all.
+ */
+void		 status_ring_write(struct status_ring *, uint32_t,
+		    const uint32_t *, const struct status_sample *, size_t,
+		    uint64_t);
+/*
+ * Any process: the window w[k] of each of the n series idx[k]
+ * (STATUS_NOIDX: none), read under the ring's seqlock without blocking
+ * the writer.  0, or -1 on OOM; a window that could not be read
+ * consistently is left invalid.
+ */
+int		 status_ring_read(struct status_ring *, uint32_t,
+		    const uint32_t *, size_t, struct status_window *);
+/* Rates and percentiles between two samples dt ms apart.  Pure. */
+void		 status_window_compute(const struct status_sample *,
+		    const struct status_sample *, uint64_t,
+		    struct status_window *);
+/*
+ * The q-quantile, in ms, of the per-bucket (not cumulative) counts b, as
+ * Prometheus' histogram_quantile() computes it, into *ms.  0, or -1 when
+ * there is no observation.  Pure.
+ */
+int		 status_quantile(double, const uint64_t *, double *);
+/* Free what a status_doc holds (not the struct itself).  Any process. */
+void		 status_doc_free(struct status_doc *);
+/*
+ * The JSON (/status, generation gen) and text (mgwctl stats) documents
+ * of a gathered status_doc; see metrics_status_json() and
+ * metrics_status_text().  malloc'd, NULL on OOM.  Any process.
+ */
+char		*status_json_doc(const struct mgw_conf *, int,
+		    const struct status_doc *, size_t *);
+char		*status_text_doc(const struct mgw_conf *,
+		    const struct status_doc *);
+
 /* status-page.c: the self-contained page (/status.html), static bytes. */
 extern const char	 metrics_status_html[];
 extern const size_t	 metrics_status_html_len;

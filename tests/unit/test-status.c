@@ -4,11 +4,11 @@
  * seqlock under a writer in another process, and the JSON and text
  * documents.
  *
- * The ring and the document writers are static in metrics-status.c, so
- * this program compiles that file itself rather than taking it from
- * libmgw.a (which it then never pulls: every symbol is already here).
- * Rings live in plain or MAP_SHARED memory the test owns, so no zone,
- * master or worker is needed and every number is exact.
+ * The ring and the document writers are declared in the internal
+ * section of status/metrics.h for this program, which links them from
+ * libmgw.a like the daemon.  Rings live in plain or MAP_SHARED memory the
+ * test owns, so no zone, master or worker is needed and every number is
+ * exact.
  */
 #include "config.h"
 
@@ -27,7 +27,10 @@
 
 #include "tests.h"
 
-#include "metrics-status.c"
+#include "lib.h"
+#include "conf-t.h"
+#include "metrics.h"
+#include "shm.h"
 
 #define TEST_WRITES	100000000	/* bound on the writer's entries */
 #define TEST_READS	300000		/* windows the reader takes */
