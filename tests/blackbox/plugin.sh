@@ -10,7 +10,8 @@
 # reload fails and the old generation keeps serving; a worker crashing in
 # a plugin's hook is respawned and the master names the plugin.  Last, a
 # plugin compiled outside the tree against an installed copy (make
-# install DESTDIR=...) with only pkg-config loads and changes responses.
+# install DESTDIR=...) with only pkg-config loads and changes responses,
+# and every core symbol the built-in plugins use is exported by mgwd.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 WORKERS=2
@@ -214,6 +215,28 @@ wait_until 30 gen_only "$gen" || fail "generation $gen is not alone: $(ctl statu
     fail "no X-Out-Of-Tree header: $(cat "$T/h")"
 [ "$(header X-Hello)" = world ] || fail "hello lost its header"
 ok "the out-of-tree plugin loads and adds X-Out-Of-Tree: yes"
+
+# The built-ins are ordinary users of the plugin API: whatever a built-in
+# plugin's objects take from the rest of mgw (the core's accessors, lib/
+# and shm/) is in mgwd's dynamic symbol table, so any of them would load
+# from a shared object as it is, like hello.so.
+if command -v nm >/dev/null 2>&1 &&
+    [ -f "$top_builddir/libmgwplugins.a" ]; then
+	nm -D --defined-only "$MGWD" | awk '{ print $NF }' | sort -u \
+	    > "$T/exported"
+	for a in libmgwmaster.a libmgwworker.a libmgwstatus.a libmgwlib.a \
+	    libmgwshm.a; do
+		nm --defined-only "$top_builddir/$a" 2>/dev/null
+	done | awk 'NF == 3 && $2 ~ /[TDBR]/ { print $3 }' | sort -u \
+	    > "$T/core"
+	nm -u "$top_builddir/libmgwplugins.a" | awk 'NF >= 2 { print $NF }' |
+	    sort -u > "$T/used"
+	missing=$(comm -12 "$T/used" "$T/core" | comm -23 - "$T/exported")
+	[ -z "$missing" ] ||
+	    fail "built-in plugins use core symbols mgwd does not export: $missing"
+	n=$(comm -12 "$T/used" "$T/core" | wc -l)
+	ok "the built-in plugins use $n core symbols, all exported by mgwd"
+fi
 
 mgw_stop
 exit 0
