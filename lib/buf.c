@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,8 @@ buf_text(const struct mgw_buf *b)
 
 /*
  * Append len bytes of data to b (copied; kept NUL-terminated).  Any
- * process.  0, or -1 on OOM with b unchanged.
+ * process.  0, or -1 on OOM: b keeps what it had and is marked failed
+ * (b_failed), so that later appends fail too and the caller checks once.
  */
 int
 mgw_buf_add(struct mgw_buf *b, const void *data, size_t len)
@@ -92,7 +94,7 @@ mgw_buf_add(struct mgw_buf *b, const void *data, size_t len)
 
 /*
  * Append printf-formatted text to b.  Any process.  0, or -1 on OOM or
- * a bad format, with b unchanged.
+ * a bad format: b keeps what it had and is marked failed.
  */
 int
 mgw_buf_printf(struct mgw_buf *b, const char *fmt, ...)
@@ -114,6 +116,7 @@ mgw_buf_printf(struct mgw_buf *b, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0) {
 		b->b_data[b->b_len] = '\0';
+		b->b_failed = 1;
 		return (-1);
 	}
 	b->b_len += (size_t)n;

@@ -342,6 +342,8 @@ master_worker_ready(struct worker *w)
 	evtimer_add(m.drain_timer, &tv);
 	m.reloads++;
 	metrics_reload_done();
+	/* The documents must not keep the old plugins' states past here. */
+	plugin_set_status(m.cur->g_plugins);
 	generation_free(old);
 	master_ticket_timer(m.cur->g_conf);
 	log_info("reload: generation %d active with %d workers",

@@ -22,7 +22,8 @@
 
 /*
  * Master: load the plugin called name from the shared object at path (an
- * absolute path) and return its entry, with *dl set to the handle plugin_host_close() takes.
+ * absolute path) and return its entry, with *dl set to the handle that
+ * plugin_host_close() takes.
  * The object must export "mgw_plugin_entry" built against this ABI
  * (MGW_PLUGIN_API), and the entry's name must be name: the config names a
  * plugin, and a file that turns out to be another plugin is an error, not
@@ -164,8 +165,8 @@ plugin_conf_all(const struct mgw_conf *conf, char **cause)
 }
 
 /*
- * Master or worker: run every plugin's fini on its state and free the set;
- * NULL does nothing.
+ * Master: run every plugin's fini on its state and free the set; NULL
+ * does nothing.
  */
 void
 plugin_set_free(struct plugin_set *ps)

@@ -67,7 +67,8 @@ enum stats_hook {
 	STATS_HOOK_LOG,
 	STATS_HOOK_CANCEL,
 	STATS_HOOK_REOPEN,
-	STATS_HOOK_EXIT_WORKER
+	STATS_HOOK_EXIT_WORKER,
+	STATS_HOOK_INIT_WORKER
 };
 #define STATS_HOOK(i, h)	((((uint32_t)(i) + 1) << 8) | (uint32_t)(h))
 

@@ -197,7 +197,7 @@ stats_hook_name(uint32_t v)
 {
 	static const char *const names[] = {
 		"none", "post_read", "access", "header_filter", "log",
-		"cancel", "reopen", "exit_worker"
+		"cancel", "reopen", "exit_worker", "init_worker"
 	};
 
 	v &= 0xff;

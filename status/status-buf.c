@@ -14,11 +14,7 @@
 
 #include <sys/types.h>
 
-#include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "lib.h"
 #include <mgw/plugin.h>

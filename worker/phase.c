@@ -184,7 +184,20 @@ mgw_request_resume(struct mgw_request *mr, int verdict)
 {
 	struct request	*r = (struct request *)mr;
 
+	/* Only once, and only for a request its plugin suspended. */
+	if (r->r_state != REQ_SUSPENDED)
+		return;
 	r->r_state = REQ_ACCESS;
+	if (r->r_pend_status != 0) {
+		/* The plugin answered while the request was suspended. */
+		if (r->r_pend_code == NULL || r->r_pend_msg == NULL)
+			response_error(r, 500, "internal_error",
+			    "out of memory");
+		else
+			response_error(r, r->r_pend_status, r->r_pend_code,
+			    r->r_pend_msg);
+		return;
+	}
 	if (verdict == MGW_OK) {
 		r->r_access_idx++;
 		phase_run(r);
@@ -207,6 +220,9 @@ phase_error(struct request *r, int status, const char *code,
 	if (r->r_state == REQ_HEADER) {
 		r->r_state = REQ_POST_READ;
 		(void)plugin_run_post_read(r);
+		/* A post_read hook that answered has the last word. */
+		if (r->r_resp != RESP_NONE)
+			return;
 	}
 	response_error(r, status, code, msg);
 }
@@ -417,14 +433,25 @@ plugin_run_log(struct request *r)
 int
 plugin_init_worker(struct plugin_set *ps, char **cause)
 {
-	size_t	 i;
+	const struct mgw_plugin	*p;
+	uint32_t		 prev;
+	size_t			 i;
+	int			 rv;
 
 	for (i = 0; i < ps->ps_n; i++) {
-		if (ps->ps_inst[i].pi_plugin->init_worker == NULL)
+		p = ps->ps_inst[i].pi_plugin;
+		if (p->init_worker == NULL)
 			continue;
-		if (ps->ps_inst[i].pi_plugin->init_worker(
-		    ps->ps_inst[i].pi_state, cause) != MGW_OK)
+		*cause = NULL;
+		prev = phase_hook_enter(i, STATS_HOOK_INIT_WORKER);
+		rv = p->init_worker(ps->ps_inst[i].pi_state, cause);
+		phase_hook_leave(prev);
+		if (rv != MGW_OK) {
+			if (*cause == NULL)
+				xasprintf(cause, "plugin %s: init_worker failed",
+				    p->name);
 			return (-1);
+		}
 	}
 	return (0);
 }

@@ -443,7 +443,25 @@ int
 mgw_respond_error(struct mgw_request *mr, int status, const char *code,
     const char *msg)
 {
-	response_error((struct request *)mr, status, code, msg);
+	struct request	*r = (struct request *)mr;
+
+	/*
+	 * A plugin that suspended the request answers it before it calls
+	 * mgw_request_resume(MGW_DONE).  Answering now could finish the
+	 * request, and free it with its connection, while the plugin still
+	 * holds it; the answer is sent by the resume instead.
+	 */
+	if (r->r_state == REQ_SUSPENDED) {
+		if (r->r_pend_status == 0) {
+			r->r_pend_status = status;
+			r->r_pend_code = pool_strndup(r->r_pool, code,
+			    strlen(code));
+			r->r_pend_msg = pool_strndup(r->r_pool, msg,
+			    strlen(msg));
+		}
+		return (MGW_DONE);
+	}
+	response_error(r, status, code, msg);
 	return (MGW_DONE);
 }
 

@@ -197,6 +197,13 @@ struct request {
 	struct route_match	 r_route;
 	const struct conf_endpoints *r_endpoints;
 	int			 r_status;	/* sent to the client, 0 none */
+	/*
+	 * The error a plugin answered a suspended request with: sent when
+	 * it resumes the request, so that the request outlives the call.
+	 */
+	int			 r_pend_status;	/* 0: none */
+	char			*r_pend_code;	/* pool */
+	char			*r_pend_msg;	/* pool */
 	enum response_state	 r_resp;
 	enum request_content	 r_content;
 	int			 r_resp_chunked;	/* we chunk toward the client */

@@ -248,6 +248,37 @@ ok "slow endpoint: 503 after $el ms (timeout 1s)"
 wait_until 5 eval "logs | grep -q 'did not answer within 1000 ms'" ||
     fail "no timeout warning in the log"
 
+# A request suspended in introspection when its worker starts draining
+# (a reload): the plugin's answer, the 503 at the timeout, still reaches
+# the client, although the draining worker then closes the connection and
+# frees the request while the plugin is still returning from it (an
+# AddressSanitizer build reports any use of it after that).
+table slow 3
+tnext
+c0=$(idp_count)
+t0=$(ms)
+curl -s -D "$T/dh" -o "$T/dbody" -w '%{http_code}' --max-time 10 \
+    -H "Authorization: Bearer $TOK" "$U/o/x" > "$T/dcode" &
+dpid=$!
+wait_until 5 eval '[ "$(idp_count)" -gt "$c0" ]' ||
+    fail "draining: the introspection was never asked"
+ctl reload > "$T/reload.out" 2>&1 || fail "reload: $(cat "$T/reload.out")"
+tr=$(( $(ms) - t0 ))
+wait "$dpid"
+[ "$(cat "$T/dcode")" = 503 ] &&
+    grep -q '"code":"auth_unavailable"' "$T/dbody" ||
+    fail "draining: $(cat "$T/dcode") $(cat "$T/dbody")"
+! logs | grep -q 'AddressSanitizer\|runtime error' ||
+    fail "draining: a sanitizer report: $(logs | grep -m3 'Sanitizer\|runtime error')"
+if [ "$tr" -lt 900 ]; then
+	grep -qi '^connection: close' "$T/dh" ||
+	    fail "draining: the answer kept the connection open"
+	ok "a request suspended when its worker drains gets its 503 (reload in $tr ms), then the close"
+else
+	ok "a request suspended during a reload gets its 503 (reload took $tr ms, after the timeout: drain path not reached)"
+fi
+table normal
+
 pids=$(worker_pids | sort | tr '\n' ' ')
 curl -s -o /dev/null --max-time 0.2 -H "Authorization: Bearer tok-slow" \
     "$U/o/x"
