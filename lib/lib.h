@@ -43,6 +43,8 @@ int	 xasprintf(char **, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 int	 xvasprintf(char **, const char *, va_list)
 	    __attribute__((format(printf, 2, 0)));
+/* Add line (malloc'd, taken over; NULL: nothing) to *all as a new line. */
+void	 xlines_append(char **, char *);
 
 /* pool.c: per-request arena, freed in one shot (nginx ngx_pool_t). */
 struct pool;
@@ -77,6 +79,11 @@ int	 mgw_buf_printf(struct mgw_buf *, const char *, ...)
 const char *tls_reason(char *, size_t);
 
 /* util.c */
+/*
+ * Check "sha256:<64 hex, colons allowed>" and rewrite it in place as
+ * "sha256:" and lowercase hex.  0 or -1.
+ */
+int	 util_sha256_normalise(char *);
 /*
  * Parse "30s", "100ms", "2m", "1h", "1d" into milliseconds.  A bare number
  * is refused so nobody confuses seconds and milliseconds.  0 or -1.

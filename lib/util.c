@@ -6,9 +6,11 @@
 
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "lib.h"
@@ -259,3 +261,31 @@ util_hexval(int c)
 		return (c - 'A' + 10);
 	return (-1);
 }
+
+/*
+ * "sha256:AB:CD..." or "sha256:abcd...": check it and rewrite it in
+ * place as "sha256:" and 64 lowercase hex digits, the form workers
+ * compare with (certificate fingerprints, API key hashes).  0 or -1.
+ * Master, at load.
+ */
+int
+util_sha256_normalise(char *s)
+{
+	char	*p, *q;
+	size_t	 n = 0;
+
+	if (strncasecmp(s, "sha256:", 7) != 0)
+		return (-1);
+	memcpy(s, "sha256:", 7);
+	for (p = q = s + 7; *p != '\0'; p++) {
+		if (*p == ':')
+			continue;
+		if (!isxdigit((unsigned char)*p))
+			return (-1);
+		*q++ = tolower((unsigned char)*p);
+		n++;
+	}
+	*q = '\0';
+	return (n == 64 ? 0 : -1);
+}
+

@@ -97,3 +97,25 @@ xvasprintf(char **ret, const char *fmt, va_list ap)
 		fatalx("xvasprintf: %s", strerror(errno));
 	return (i);
 }
+
+/*
+ * Add line (malloc'd; taken over, NULL: nothing) to *all as a line of
+ * its own: how loaders collect every error before failing once.  Dies
+ * on OOM (master only).
+ */
+void
+xlines_append(char **all, char *line)
+{
+	char	*tmp;
+
+	if (line == NULL)
+		return;
+	if (*all == NULL) {
+		*all = line;
+		return;
+	}
+	xasprintf(&tmp, "%s\n%s", *all, line);
+	free(*all);
+	free(line);
+	*all = tmp;
+}

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <libconfig.h>
@@ -26,7 +25,6 @@
 static int	conf_log_format(const char *);
 static int	conf_check_name(const char *, const char *);
 static int	conf_check_token(const char *);
-static int	conf_cert_fp(char *);
 static char	*conf_where(struct conf_ctx *, const struct conf_node *);
 static int	conf_base_path(struct conf_api *, char **);
 static int	conf_res_path(const char *, char **);
@@ -189,7 +187,7 @@ conf_check_value(struct conf_ctx *cx, struct conf_val *v, void *obj)
 	case CONF_CHK_CERT_FP:
 		cs = obj;
 		for (i = 0; i < cs->cs_ncertificates; i++) {
-			if (conf_cert_fp(cs->cs_certificates[i]) == 0)
+			if (util_sha256_normalise(cs->cs_certificates[i]) == 0)
 				continue;
 			conf_verror(cx, v, "bad certificate fingerprint '%s' "
 			    "(\"sha256:\" and 64 hex digits, colons allowed)",
@@ -201,32 +199,6 @@ conf_check_value(struct conf_ctx *cx, struct conf_val *v, void *obj)
 		break;
 	}
 	return (error);
-}
-
-/*
- * "sha256:AB:CD..." or "sha256:abcd...": check it and rewrite it in
- * place as "sha256:" and 64 lowercase hex digits, the form the worker
- * compares with.  0 or -1.
- */
-static int
-conf_cert_fp(char *s)
-{
-	char	*p, *q;
-	size_t	 n = 0;
-
-	if (strncasecmp(s, "sha256:", 7) != 0)
-		return (-1);
-	memcpy(s, "sha256:", 7);
-	for (p = q = s + 7; *p != '\0'; p++) {
-		if (*p == ':')
-			continue;
-		if (!isxdigit((unsigned char)*p))
-			return (-1);
-		*q++ = tolower((unsigned char)*p);
-		n++;
-	}
-	*q = '\0';
-	return (n == 64 ? 0 : -1);
 }
 
 /*

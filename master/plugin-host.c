@@ -121,7 +121,7 @@ plugin_conf_all(const struct mgw_conf *conf, char **cause)
 {
 	const struct conf_plugin *cp;
 	struct plugin_set	*ps;
-	char			*why, *line, *all = NULL, *tmp;
+	char			*why, *line, *all = NULL;
 	size_t			 i;
 
 	ps = xcalloc(1, sizeof(*ps));
@@ -147,14 +147,7 @@ plugin_conf_all(const struct mgw_conf *conf, char **cause)
 		else
 			line = xstrdup(why != NULL ? why : cp->cp_plugin->name);
 		free(why);
-		if (all == NULL)
-			all = line;
-		else {
-			xasprintf(&tmp, "%s\n%s", all, line);
-			free(all);
-			free(line);
-			all = tmp;
-		}
+		xlines_append(&all, line);
 	}
 	if (all != NULL) {
 		plugin_set_free(ps);

@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "lib.h"
 #include <mgw/plugin.h>
@@ -40,7 +39,6 @@ static int	as_check_res_security(void *, void *, char **);
 static int	as_check_subscriptions(void *, void *, char **);
 static int	as_mechanisms(char **, size_t, char **);
 static int	as_token(const char *);
-static int	as_digest(char *);
 
 static const struct mgw_conf_opt as_table_jwt_issuer[] = {
 	{ "issuer", MGW_CONF_STRING, 0, 0, NULL,
@@ -262,7 +260,7 @@ static int
 as_check_issuer(void *obj, void *field, char **cause)
 {
 	struct conf_jwt_issuer	*ji = obj, *items = field, *q;
-	char			*out = NULL, *line, *tmp;
+	char			*out = NULL, *line;
 
 	ji->ji_where = mgw_conf_where(NULL, ji);
 	for (q = items; q < ji && ji->ji_issuer != NULL; q++) {
@@ -276,44 +274,20 @@ as_check_issuer(void *obj, void *field, char **cause)
 	if ((ji->ji_jwks_file != NULL) + (ji->ji_nkeys > 0) +
 	    (ji->ji_jwks_url != NULL) != 1)
 		line = xstrdup("set one of jwks_file, jwks_url or keys");
-	if (line != NULL) {
-		if (out != NULL) {
-			xasprintf(&tmp, "%s\n%s", out, line);
-			free(out);
-			free(line);
-			out = tmp;
-		} else
-			out = line;
-	}
+	xlines_append(&out, line);
 	line = NULL;
 	if (ji->ji_jwks_url != NULL &&
 	    strncmp(ji->ji_jwks_url, "http://", 7) != 0 &&
 	    strncmp(ji->ji_jwks_url, "https://", 8) != 0)
 		xasprintf(&line, "jwks_url: '%s' is not an http:// or "
 		    "https:// URL", ji->ji_jwks_url);
-	if (line != NULL) {
-		if (out != NULL) {
-			xasprintf(&tmp, "%s\n%s", out, line);
-			free(out);
-			free(line);
-			out = tmp;
-		} else
-			out = line;
-	}
+	xlines_append(&out, line);
 	line = NULL;
 	if (ji->ji_algorithm != NULL &&
 	    jwt_alg_byname(ji->ji_algorithm) == JWT_ALG_NONE)
 		xasprintf(&line, "algorithm: unknown algorithm '%s' (RS256, "
 		    "PS256, ES256, EdDSA, HS256, ...)", ji->ji_algorithm);
-	if (line != NULL) {
-		if (out != NULL) {
-			xasprintf(&tmp, "%s\n%s", out, line);
-			free(out);
-			free(line);
-			out = tmp;
-		} else
-			out = line;
-	}
+	xlines_append(&out, line);
 	*cause = out;
 	return (out != NULL ? -1 : 0);
 }
@@ -416,32 +390,6 @@ as_check_query(void *obj, void *field, char **cause)
 	return (0);
 }
 
-/*
- * "sha256:AB:CD..." or "sha256:abcd...": check it and rewrite it in
- * place as "sha256:" and 64 lowercase hex digits, the form the worker
- * compares with.  0 or -1.
- */
-static int
-as_digest(char *s)
-{
-	char	*p, *q;
-	size_t	 n = 0;
-
-	if (strncasecmp(s, "sha256:", 7) != 0)
-		return (-1);
-	memcpy(s, "sha256:", 7);
-	for (p = q = s + 7; *p != '\0'; p++) {
-		if (*p == ':')
-			continue;
-		if (!isxdigit((unsigned char)*p))
-			return (-1);
-		*q++ = tolower((unsigned char)*p);
-		n++;
-	}
-	*q = '\0';
-	return (n == 64 ? 0 : -1);
-}
-
 static int
 as_check_api_keys(void *obj, void *field, char **cause)
 {
@@ -451,7 +399,7 @@ as_check_api_keys(void *obj, void *field, char **cause)
 
 	(void)field;
 	for (i = 0; i < cs->cs_napi_keys; i++) {
-		if (as_digest(cs->cs_api_keys[i]) == 0)
+		if (util_sha256_normalise(cs->cs_api_keys[i]) == 0)
 			continue;
 		xasprintf(&tmp, "%s%sbad API key hash (\"sha256:\" and 64 hex "
 		    "digits, as printed by printf %%s KEY | sha256sum); keys "
@@ -471,7 +419,7 @@ as_mechanisms(char **ss, size_t n, char **cause)
 	const struct authn_conf		*ac;
 	const struct conf_security	*sec;
 	static const struct conf_security none;
-	char				*out = NULL, *line, *tmp;
+	char				*out = NULL, *line;
 	size_t				 i, j;
 
 	ac = mgw_conf_loading(&plugin_authn);
@@ -504,15 +452,7 @@ as_mechanisms(char **ss, size_t n, char **cause)
 		} else
 			xasprintf(&line, "unknown security mechanism '%s' "
 			    "(jwt, api_key, basic or oauth2)", ss[i]);
-		if (line == NULL)
-			continue;
-		if (out != NULL) {
-			xasprintf(&tmp, "%s\n%s", out, line);
-			free(out);
-			free(line);
-			out = tmp;
-		} else
-			out = line;
+		xlines_append(&out, line);
 	}
 	*cause = out;
 	return (out != NULL ? -1 : 0);
