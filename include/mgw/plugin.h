@@ -368,7 +368,10 @@ struct event_base *mgw_event_base(void);
 /* The matched API's version and resource template; NULL if none. */
 const char	*mgw_request_api_version(struct mgw_request *);
 const char	*mgw_request_resource_path(struct mgw_request *);
-/* Index of the listener that accepted the request in conf->c_listeners. */
+/*
+ * Index of the listener that accepted the request, as mgw_listener_name()
+ * and the other listener accessors number them.
+ */
 int		 mgw_request_listener(struct mgw_request *);
 const char	*mgw_request_user_agent(struct mgw_request *, size_t *);
 /*
