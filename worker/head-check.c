@@ -15,9 +15,10 @@
  * it); the parser may still refuse it.  obs-fold, a field line starting
  * with SP or HTAB, is let through: it is taken as part of the value and
  * reaches the upstream as spaces (RFC 9112 section 5.2 allows this or a
- * 400; the black-box tests hold mgw to the spaces).  obs-text (0x80-0xff) is allowed
- * in values.  Empty lines before the request line are skipped, as llhttp
- * does (RFC 9112 section 2.2).  The body is never scanned.
+ * 400; the black-box tests hold mgw to the spaces).  obs-text (0x80-0xff)
+ * is allowed in values.  Empty lines before the request line are skipped,
+ * as llhttp does (RFC 9112 section 2.2); a bare CR there closes the
+ * connection without an answer.  The body is never scanned.
  */
 #include "config.h"
 
