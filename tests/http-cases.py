@@ -138,11 +138,15 @@ bad("0.1.0: empty field name", "RFC 9110 5.1; llhttp invalid.md",
 # Bare CR in each position (RFC 9112 2.2; llhttp invalid.md "Headers with
 # CR"; nginx and HAProxy refuse it).
 S = "RFC 9112 2.2"
-bad("bare CR after the method", S, b"GET\r/api/case HTTP/1.1\r\nHost: x\r\n\r\n")
+bad("bare CR after the method", S,
+    b"GET\r/api/case HTTP/1.1\r\nHost: x\r\n\r\n")
 bad("bare CR in the target", S, b"GET /api/ca\rse HTTP/1.1\r\nHost: x\r\n\r\n")
-bad("bare CR before the version", S, b"GET /api/case\rHTTP/1.1\r\nHost: x\r\n\r\n")
-bad("bare CR ending the request line", S, b"GET /api/case HTTP/1.1\rHost: x\r\n\r\n")
-bad("CR CR LF ending the request line", S, b"GET /api/case HTTP/1.1\r\r\nHost: x\r\n\r\n")
+bad("bare CR before the version", S,
+    b"GET /api/case\rHTTP/1.1\r\nHost: x\r\n\r\n")
+bad("bare CR ending the request line", S,
+    b"GET /api/case HTTP/1.1\rHost: x\r\n\r\n")
+bad("CR CR LF ending the request line", S,
+    b"GET /api/case HTTP/1.1\r\r\nHost: x\r\n\r\n")
 bad("bare CR in a field name", S, R + b"X-A\rB: c\r\n\r\n")
 bad("bare CR before the colon", S, R + b"X-A\r: c\r\n\r\n")
 bad("bare CR at a value's start", S, R + b"X-A: \rb\r\n\r\n")
@@ -161,7 +165,8 @@ cases.append(("bare CR before the request line", S,
 # Field names are tokens (RFC 9110 5.1, 5.6.2; llhttp invalid.md).
 S = "RFC 9110 5.6.2"
 for ch in b'()<>@,;"/[]?={}\\' + bytes([0, 1, 0x1f, 0x7f, 0x80, 0xff]):
-    bad("0x%02x in a field name" % ch, S, R + b"X" + bytes([ch]) + b"A: b\r\n\r\n")
+    bad("0x%02x in a field name" % ch, S,
+        R + b"X" + bytes([ch]) + b"A: b\r\n\r\n")
 bad("0x%02x leading a field name" % 0x22, S, R + b'"X: b\r\n\r\n')
 bad("field line without a colon", "RFC 9112 5; llhttp invalid.md",
     R + b"X-NoColon\r\n\r\n")
@@ -172,7 +177,8 @@ S = "RFC 9112 5.1"
 bad("SP before the colon", S, R + b"X-A : b\r\n\r\n")
 bad("HTAB before the colon", S, R + b"X-A\t: b\r\n\r\n")
 bad("two SP before the colon", S, R + b"X-A  : b\r\n\r\n")
-bad("SP before the colon of Host", S, b"GET /api/case HTTP/1.1\r\nHost : x\r\n\r\n")
+bad("SP before the colon of Host", S,
+    b"GET /api/case HTTP/1.1\r\nHost : x\r\n\r\n")
 bad("SP before the colon of Content-Length", S,
     P + b"Content-Length : 3\r\n\r\nabc")
 bad("SP before the colon of Transfer-Encoding", S,
@@ -206,18 +212,22 @@ bad("HTAB before the first field line", "RFC 9112 2.2",
 S = "RFC 9110 5.5"
 for ch in list(range(0, 9)) + list(range(0x0b, 0x0d)) + \
         list(range(0x0e, 0x20)) + [0x7f]:
-    bad("0x%02x in a field value" % ch, S, R + b"X-A: a" + bytes([ch]) + b"b\r\n\r\n")
+    bad("0x%02x in a field value" % ch, S,
+        R + b"X-A: a" + bytes([ch]) + b"b\r\n\r\n")
 bad("NUL in Host", S, b"GET /api/case HTTP/1.1\r\nHost: x\0\r\n\r\n")
 
 # Good controls: each forwarded as sent, the follow-up answered.
 S = "RFC 9110 5.5"
 good("plain GET", "RFC 9112 3", R + b"\r\n")
 good("HTAB inside a value", S, R + b"X-A: a\tb\r\n\r\n", hdr(b"x-a", b"a\tb"))
-good("OWS around a value", S, R + b"X-A: \t a b \t\r\n\r\n", hdr(b"x-a", b"a b"))
+good("OWS around a value", S, R + b"X-A: \t a b \t\r\n\r\n", hdr(b"x-a",
+    b"a b"))
 good("obs-text UTF-8 in a value", S, R + b"X-A: caf\xc3\xa9\r\n\r\n",
      hdr(b"x-a", b"caf\xc3\xa9"))
-good("obs-text 0x80 in a value", S, R + b"X-A: a\x80b\r\n\r\n", hdr(b"x-a", b"a\x80b"))
-good("obs-text 0xff in a value", S, R + b"X-A: \xff\r\n\r\n", hdr(b"x-a", b"\xff"))
+good("obs-text 0x80 in a value", S, R + b"X-A: a\x80b\r\n\r\n", hdr(b"x-a",
+    b"a\x80b"))
+good("obs-text 0xff in a value", S, R + b"X-A: \xff\r\n\r\n", hdr(b"x-a",
+    b"\xff"))
 good("empty value", S, R + b"X-A:\r\n\r\n", hdr(b"x-a", b""))
 good("no SP after the colon", S, R + b"X-A:b\r\n\r\n", hdr(b"x-a", b"b"))
 good("colon in a value", S, R + b"X-A: a:b: c\r\n\r\n", hdr(b"x-a", b"a:b: c"))
@@ -225,12 +235,16 @@ good("delimiters in a value", S, R + b'X-A: "(a),<b>;{c}"\r\n\r\n',
      hdr(b"x-a", b'"(a),<b>;{c}"'))
 good("every tchar in a name", "RFC 9110 5.6.2",
      R + b"X-!#$%&'*+.^`|~09az: v\r\n\r\n", hdr(b"x-!#$%&'*+.^`|~09az", b"v"))
-good("long valid name", "RFC 9110 5.6.2", R + b"X-" + b"n" * 200 + b": v\r\n\r\n",
+good("long valid name", "RFC 9110 5.6.2",
+    R + b"X-" + b"n" * 200 + b": v\r\n\r\n",
      hdr(b"x-" + b"n" * 200, b"v"))
-good("one-character name", "RFC 9110 5.6.2", R + b"A: v\r\n\r\n", hdr(b"a", b"v"))
-good("empty line before the request line", "RFC 9112 2.2", b"\r\n" + R + b"\r\n")
+good("one-character name", "RFC 9110 5.6.2", R + b"A: v\r\n\r\n", hdr(b"a",
+    b"v"))
+good("empty line before the request line", "RFC 9112 2.2",
+    b"\r\n" + R + b"\r\n")
 good("bare CR and NUL in a Content-Length body (not scanned)", "RFC 9112 6",
-     P + b"Content-Length: 6\r\n\r\na\rb\0\r\r", lambda h, b: b == b"a\rb\0\r\r")
+     P + b"Content-Length: 6\r\n\r\na\rb\0\r\r", lambda h,
+         b: b == b"a\rb\0\r\r")
 good("bare CR in a chunked body (not scanned)", "RFC 9112 7.1",
      P + b"Transfer-Encoding: chunked\r\n\r\n3\r\n\r\r:\r\n0\r\n\r\n",
      lambda h, b: b == b"\r\r:")
