@@ -40,6 +40,7 @@ static int	http_on_body(llhttp_t *, const char *, size_t);
 static int	http_on_message_complete(llhttp_t *);
 static void	http_head_done(struct request *);
 static void	http_parse_error(struct conn *, llhttp_errno_t);
+static void	http_head_refuse(struct conn *, const char *);
 static int	http_te_chunked_only(const struct http_head *);
 static int	http_client_cert(struct request *);
 
@@ -169,6 +170,7 @@ http_on_message_complete(llhttp_t *p)
 
 	c->c_req->r_body_done = 1;
 	c->c_paused = PAUSE_DONE;
+	head_check_init(&c->c_hc);
 	return (HPE_PAUSED);
 }
 
@@ -205,7 +207,7 @@ http_read(struct conn *c)
 	struct request	*r;
 	llhttp_errno_t	 err;
 	size_t		 n, used;
-	const char	*p;
+	const char	*p, *bad;
 	int		 why;
 
 	for (;;) {
@@ -227,7 +229,11 @@ http_read(struct conn *c)
 		if ((n = evbuffer_get_contiguous_space(in)) == 0)
 			return;
 		p = (const char *)evbuffer_pullup(in, n);
-		err = llhttp_execute(&c->c_parser, p, n);
+		/* llhttp sees only head bytes the strict scan passed. */
+		bad = NULL;
+		if (c->c_hc.hc_state != HC_BODY)
+			bad = head_check_scan(&c->c_hc, p, n, &n);
+		err = n > 0 ? llhttp_execute(&c->c_parser, p, n) : HPE_OK;
 		used = (err == HPE_OK) ? n :
 		    (size_t)(llhttp_get_error_pos(&c->c_parser) - p);
 		r = c->c_req;
@@ -246,6 +252,10 @@ http_read(struct conn *c)
 			}
 		}
 		evbuffer_drain(in, used);
+		if (bad != NULL && err == HPE_OK) {
+			http_head_refuse(c, bad);
+			return;
+		}
 		if (err == HPE_OK)
 			continue;
 		if (err != HPE_PAUSED) {
@@ -275,6 +285,27 @@ http_read(struct conn *c)
 			return;
 		}
 	}
+}
+
+/*
+ * Answer a head the strict scan refused: 400 and close.  Bytes before a
+ * request line are garbage between requests, closed without an answer.
+ */
+static void
+http_head_refuse(struct conn *c, const char *why)
+{
+	struct request	*r = c->c_req;
+
+	c->c_close = 1;
+	if (r == NULL || r->r_state != REQ_HEADER) {
+		log_info("conn %s: %s before a request: closed",
+		    c->c_peer_text, why);
+		conn_close(c);
+		return;
+	}
+	phase_error(r, 400, "bad_request", why);
+	log_info("request %s: %s from %s: refused", r->r_id, why,
+	    c->c_peer_text);
 }
 
 /* Map a parser error to a response; the connection always closes. */

@@ -66,6 +66,8 @@ enum route_result route_match(const struct router *, const char *, size_t,
 
 #include <llhttp.h>
 
+#include "head-check.h"
+
 #define HTTP_MAX_HEADERS	128	/* per request or response */
 #define HTTP_BUF_HIGH		(64 * 1024)	/* back-pressure watermark */
 #define HTTP_LINGER_MS		2000	/* lingering close */
@@ -263,6 +265,7 @@ struct conn {
 	int			 c_reading;	/* EV_READ enabled */
 	uint64_t		 c_head_bytes;	/* bytes of the current head */
 	int			 c_head_timed;	/* header_timeout runs for it */
+	struct head_check	 c_hc;		/* strict scan of the head */
 	uint32_t		 c_nrequests;
 	struct event		*c_timer;	/* header/keepalive/linger */
 	struct event		*c_resume;	/* deferred http_read() */
