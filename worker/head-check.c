@@ -6,7 +6,8 @@
  *
  * Refused (400 and close), each as RFC 9112/9110 say:
  *   a bare CR anywhere in the request line or the header section
- *	(RFC 9112 section 2.2: rejected, as nginx and HAProxy do);
+ *	(RFC 9112 section 2.2 lets a recipient reject it or read it as SP;
+ *	mgw rejects);
  *   an empty field name, or one that is not a token (RFC 9110 5.6.2);
  *   whitespace between a field name and its colon (RFC 9112 section 5.1);
  *   whitespace before the first field line (RFC 9112 section 2.2);

@@ -303,9 +303,7 @@ http_head_refuse(struct conn *c, const char *why)
 		conn_close(c);
 		return;
 	}
-	phase_error(r, 400, "bad_request", why);
-	log_info("request %s: %s from %s: refused", r->r_id, why,
-	    c->c_peer_text);
+	phase_refuse(r, 400, "bad_request", why);
 }
 
 /* Map a parser error to a response; the connection always closes. */

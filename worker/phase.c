@@ -49,6 +49,7 @@ static int	phase_post_read(struct request *);
 static int	phase_access(struct request *);
 static int	phase_access_verdict(struct request *, int);
 static int	phase_content(struct request *);
+static int	phase_post_read_once(struct request *);
 static int	plugin_run_post_read(struct request *);
 static int	plugin_run_access(struct request *);
 static void	plugin_run_cancel(struct request *);
@@ -217,14 +218,39 @@ void
 phase_error(struct request *r, int status, const char *code,
     const char *msg)
 {
-	if (r->r_state == REQ_HEADER) {
-		r->r_state = REQ_POST_READ;
-		(void)plugin_run_post_read(r);
-		/* A post_read hook that answered has the last word. */
-		if (r->r_resp != RESP_NONE)
-			return;
-	}
+	if (phase_post_read_once(r) == -1)
+		return;
 	response_error(r, status, code, msg);
+}
+
+/*
+ * As phase_error(), for a head the gateway refuses on its own rules:
+ * also logged, at info, with the request id POST_READ gave it and the
+ * client's address (before answering, which may free r).
+ */
+void
+phase_refuse(struct request *r, int status, const char *code,
+    const char *msg)
+{
+	if (phase_post_read_once(r) == -1)
+		return;
+	log_info("request %s: %s from %s: refused", r->r_id, msg,
+	    r->r_conn->c_peer_text);
+	response_error(r, status, code, msg);
+}
+
+/*
+ * Run POST_READ for a request whose head never completed, once.  -1 if a
+ * post_read hook answered it (that answer has the last word), else 0.
+ */
+static int
+phase_post_read_once(struct request *r)
+{
+	if (r->r_state != REQ_HEADER)
+		return (0);
+	r->r_state = REQ_POST_READ;
+	(void)plugin_run_post_read(r);
+	return (r->r_resp != RESP_NONE ? -1 : 0);
 }
 
 /*

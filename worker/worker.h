@@ -423,6 +423,7 @@ enum phase_rc {
 };
 void	phase_run(struct request *);
 void	phase_error(struct request *, int, const char *, const char *);
+void	phase_refuse(struct request *, int, const char *, const char *);
 void	phase_header_filter(struct request *);
 void	request_finalize(struct request *, int);
 void	phase_reopen(void);
